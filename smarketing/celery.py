@@ -1,0 +1,67 @@
+"""The Celery application (cookiecutter-django's recipe) and the one periodic schedule.
+
+Every periodic entry lives in ``beat_schedule`` below with its cron expression explained.
+Tasks that must run at a wall-clock time in an SLA's own time zone run often and decide
+themselves what is due (see ``reporting.tasks``), so the schedule itself stays in UTC.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery, bootsteps
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarketing.settings")
+
+app = Celery("smarketing")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Every minute: the worker's liveness is visible on /healthz even when idle.
+    "worker-heartbeat": {
+        "task": "smarketing.tasks.heartbeat",
+        "schedule": crontab(minute="*"),
+    },
+}
+
+
+class HeartbeatStep(bootsteps.StartStopStep):
+    """Writes a heartbeat row for this worker every few seconds while it runs.
+
+    /healthz reads the newest row: a live worker is one that wrote recently. Works with any
+    broker, including the file-system transport that has no remote-control channel.
+    """
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        self.beat(worker)
+        self.tref = worker.timer.call_repeatedly(settings.WORKER_HEARTBEAT_SECONDS, self.beat, (worker,), priority=10)
+
+    def stop(self, worker):
+        if self.tref is not None:
+            self.tref.cancel()
+
+    def beat(self, worker):
+        from django.db import close_old_connections
+
+        from smarketing.models import WorkerHeartbeat
+
+        close_old_connections()
+        try:
+            WorkerHeartbeat.record(worker.hostname)
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("could not record worker heartbeat")
+
+
+app.steps["worker"].add(HeartbeatStep)
