@@ -322,3 +322,73 @@ def sla_expire_due(*, today: dt.date) -> int:
     return SLA.objects.filter(pk__in=list(due.values_list("pk", flat=True))).update(
         status=SLA.Status.EXPIRED, updated_at=timezone.now()
     )
+
+
+@transaction.atomic
+def team_create(*, by, name: str, function: str, description: str = "") -> Team:
+    """A new marketing or sales team (admin only)."""
+    if not permissions.can_manage_users(by):
+        raise PermissionDenied(_("Only an administrator manages teams."))
+    team = Team(name=name, function=function, description=description)
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def user_create(*, by, username: str, password: str | None = None, memberships: Iterable[Mapping] = (), **fields):
+    """A new user with team memberships ``[{"team": Team, "role": "manager"|"member"}]`` (admin only)."""
+    from django.contrib.auth import get_user_model
+
+    from .models import Membership, Profile
+
+    if not permissions.can_manage_users(by):
+        raise PermissionDenied(_("Only an administrator manages users."))
+    is_viewer = fields.pop("is_viewer", False)
+    user = get_user_model()(username=username, **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    Profile.objects.update_or_create(user=user, defaults={"is_viewer": is_viewer})
+    Membership.objects.bulk_create(Membership(user=user, team=m["team"], role=m["role"]) for m in memberships)
+    return user
+
+
+@transaction.atomic
+def goal_plan_save(*, by, name: str, inputs: Mapping[str, Any], result: Mapping[str, Any]):
+    """Keep a computed goal plan for later (any user who may write)."""
+    from .models import GoalPlan
+
+    if not permissions.can_write(by):
+        raise PermissionDenied(_("Viewers cannot save plans."))
+    return GoalPlan.objects.create(name=name, inputs=dict(inputs), result=dict(result), created_by=by)
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    return dt.date(day.year + month_index // 12, month_index % 12 + 1, 1)
+
+
+@transaction.atomic
+def sla_create_from_plan(*, by, plan, title: str, marketing_team: Team, sales_team: Team, start_date: dt.date) -> SLA:
+    """A draft SLA whose volume and revenue commitments are the plan's monthly targets."""
+    from .goal_planner import plan_commitments
+
+    first = start_date.replace(day=1)
+    data = {
+        "title": title,
+        "marketing_team": marketing_team,
+        "sales_team": sales_team,
+        "start_date": first,
+        "end_date": _months_later(first, plan.months) - dt.timedelta(days=1),
+        "commitments": plan_commitments(plan),
+        "calendar": {
+            "time_zone": "Europe/Paris",
+            "country": "FR",
+            "hours": [{"weekday": day, "start": dt.time(9), "end": dt.time(18)} for day in range(5)],
+        },
+    }
+    return sla_create(by=by, data=data)
