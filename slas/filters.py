@@ -5,13 +5,20 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .models import SLA, Team
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class TeamFilter(django_filters.ModelChoiceFilter):
+    """A team id matching either party of the SLA."""
+
+
 class SLAFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=SLA.Status.choices, label=_("Status"))
-    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), method="filter_team", label=_("Team"))
+    team = TeamFilter(queryset=Team.objects.all(), method="filter_team", label=_("Team"))
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Covers the date"))
     starts_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label=_("Starts on or after"))
     ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte", label=_("Ends on or before"))
