@@ -24,6 +24,11 @@ app.conf.beat_schedule = {
         "task": "smarketing.tasks.heartbeat",
         "schedule": crontab(minute="*"),
     },
+    # Daily at 00:05 UTC: SLAs whose end date has passed become expired (the day after it).
+    "slas-expire-due": {
+        "task": "slas.tasks.expire_due_slas",
+        "schedule": crontab(minute="5", hour="0"),
+    },
 }
 
 

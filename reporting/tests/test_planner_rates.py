@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent
+from reporting.planner_rates import funnel_step_rates
+from slas.tests.factories import TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rates_come_from_first_reach_events():
+    team = TeamFactory(name="Marketing", function="marketing")
+    now = timezone.now()
+    for index in range(4):
+        lead = Lead.objects.create(first_name=f"L{index}", owner_team=team)
+        stages = ["prospect", "mql"] if index < 2 else ["prospect"]
+        if index == 0:
+            stages.append("sql")
+        for stage in stages:
+            LeadEvent.objects.create(
+                lead=lead, kind=LeadEvent.Kind.STAGE_CHANGED, occurred_at=now, to_stage=stage, first_reach=True
+            )
+    rates = funnel_step_rates(now - dt.timedelta(days=365))
+    assert rates == {"prospect_to_mql": Decimal("50.00"), "mql_to_sql": Decimal("50.00")}

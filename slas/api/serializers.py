@@ -1,0 +1,206 @@
+"""Input and output shapes of the SLA, team, user and goal-plan endpoints (SPEC §6)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from slas.goal_planner import STEP_RATE_KEYS
+from slas.models import (
+    SLA,
+    ClosedDate,
+    Commitment,
+    MaturityRule,
+    Membership,
+    Milestone,
+    SharedGoal,
+    Signature,
+    Team,
+    WorkingCalendar,
+    WorkingHours,
+)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "function", "description"]
+        # Uniqueness is checked by the service's full_clean (one rule, one place).
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    team_name = serializers.CharField(source="team.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["team", "team_name", "role"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    memberships = MembershipSerializer(many=True, required=False)
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    is_viewer = serializers.BooleanField(required=False, default=False)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "first_name", "last_name", "is_active", "is_viewer", "password"]
+        fields += ["memberships"]
+        read_only_fields = ["is_active"]
+        extra_kwargs = {"username": {"validators": []}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        profile = getattr(instance, "profile", None)
+        data["is_viewer"] = bool(profile and profile.is_viewer)
+        return data
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SharedGoal
+        fields = ["specific", "metric", "target", "achievable", "deadline"]
+
+
+class CommitmentSerializer(serializers.ModelSerializer):
+    side = serializers.CharField(read_only=True)
+    unit = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Commitment
+        fields = ["key", "side", "unit", "target", "hours", "attempts", "days", "category_hours"]
+
+
+class MaturityRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MaturityRule
+        fields = ["category", "owner_function", "response_hours", "sales_may_take", "take_max_days"]
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    owner_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+
+    class Meta:
+        model = Milestone
+        fields = ["title", "owner_team", "due_date", "repeats_monthly"]
+
+
+class WorkingHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "start", "end"]
+
+
+class ClosedDateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClosedDate
+        fields = ["date", "label"]
+
+
+class CalendarSerializer(serializers.ModelSerializer):
+    hours = WorkingHoursSerializer(many=True)
+    closed_dates = ClosedDateSerializer(many=True, required=False)
+
+    class Meta:
+        model = WorkingCalendar
+        fields = ["time_zone", "country", "subdivision", "hours", "closed_dates"]
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    signed_by = serializers.CharField(source="signed_by.username", read_only=True)
+
+    class Meta:
+        model = Signature
+        fields = ["team", "team_name", "signed_by", "signed_at", "fingerprint"]
+
+
+class SLASerializer(serializers.ModelSerializer):
+    """The SLA document with its nested sections; writable (create, patch) while a draft."""
+
+    marketing_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    sales_team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    goals = GoalSerializer(many=True, required=False)
+    commitments = CommitmentSerializer(many=True, required=False)
+    maturity_rules = MaturityRuleSerializer(many=True, required=False)
+    milestones = MilestoneSerializer(many=True, required=False)
+    calendar = CalendarSerializer(required=False)
+    signatures = SignatureSerializer(many=True, read_only=True)
+    revision = serializers.IntegerField(
+        required=False, help_text="The revision the edit is based on; a stale one gives 409."
+    )
+
+    class Meta:
+        model = SLA
+        fields = [
+            "id",
+            "title",
+            "marketing_team",
+            "sales_team",
+            "start_date",
+            "end_date",
+            "status",
+            "currency",
+            "company_objectives",
+            "marketing_role",
+            "sales_role",
+            "escalation_delay_hours",
+            "series",
+            "version",
+            "amends",
+            "superseded_on",
+            "revision",
+            "fingerprint",
+            "submitted_at",
+            "activated_at",
+            "goals",
+            "commitments",
+            "maturity_rules",
+            "milestones",
+            "calendar",
+            "signatures",
+        ]
+        read_only_fields = [
+            "status",
+            "series",
+            "version",
+            "amends",
+            "superseded_on",
+            "fingerprint",
+            "submitted_at",
+            "activated_at",
+        ]
+
+
+class SignInputSerializer(serializers.Serializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+
+
+class GoalPlanInputSerializer(serializers.Serializer):
+    revenue_target = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0)
+    average_deal_size = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0)
+    months = serializers.IntegerField(min_value=1, max_value=120, default=12)
+    overall_rate = serializers.DecimalField(
+        max_digits=6, decimal_places=3, required=False, allow_null=True, help_text="prospect→client, in %"
+    )
+    save = serializers.BooleanField(default=False)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for key in STEP_RATE_KEYS:
+            fields[key] = serializers.DecimalField(
+                max_digits=6, decimal_places=3, required=False, allow_null=True, help_text="in %"
+            )
+        return fields
+
+
+class GoalPlanOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    months = serializers.IntegerField()
+    revenue_target = serializers.CharField()
+    average_deal_size = serializers.CharField()
+    totals = serializers.DictField(child=serializers.IntegerField())
+    per_month = serializers.DictField(child=serializers.IntegerField())
+    formulas = serializers.ListField(child=serializers.CharField())

@@ -1,0 +1,222 @@
+"""Thin REST views: parse input, check the matrix, call a service, render (SPEC §6)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from slas import permissions, services
+from slas.filters import SLAFilterSet
+from slas.goal_planner import STEP_RATE_KEYS, PlanError, compute_plan
+from slas.models import SLA, Membership, Signature, Team
+from smarketing.api import Conflict
+
+from .serializers import (
+    GoalPlanInputSerializer,
+    GoalPlanOutputSerializer,
+    SignatureSerializer,
+    SignInputSerializer,
+    SLASerializer,
+    TeamSerializer,
+    UserSerializer,
+)
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input (field errors)"),
+    403: OpenApiResponse(description="Not allowed by the permission matrix"),
+    404: OpenApiResponse(description="Not found"),
+    409: OpenApiResponse(description="Conflicts with the SLA's state (signed, stale revision, overlap)"),
+}
+
+
+def _nested(validated: dict) -> dict:
+    """Serializer output to the plain dicts the services take."""
+    data = dict(validated)
+    calendar = data.get("calendar")
+    if calendar is not None:
+        data["calendar"] = {**calendar, "closed_dates": calendar.get("closed_dates", [])}
+    return data
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List teams"),
+    create=extend_schema(summary="Create a team (admin)", responses={201: TeamSerializer, **ERRORS}),
+)
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    queryset = Team.objects.all()
+    serializer_class = TeamSerializer
+    filterset_fields = ["function"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.team_create(by=self.request.user, **serializer.validated_data)
+
+    def create(self, request, *args, **kwargs):
+        if not permissions.can_manage_users(request.user):
+            raise PermissionDenied()
+        return super().create(request, *args, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List users with their memberships"),
+    create=extend_schema(summary="Create a user with memberships (admin)", responses={201: UserSerializer, **ERRORS}),
+)
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = UserSerializer
+
+    def get_queryset(self):
+        return (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .select_related("profile")
+            .prefetch_related(Prefetch("memberships", queryset=Membership.objects.select_related("team")))
+            .order_by("username")
+        )
+
+    def create(self, request, *args, **kwargs):
+        if not permissions.can_manage_users(request.user):
+            raise PermissionDenied()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(by=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=user.pk)).data, status=status.HTTP_201_CREATED)
+
+
+def sla_queryset():
+    return SLA.objects.select_related("marketing_team", "sales_team", "calendar").prefetch_related(
+        "goals",
+        "commitments",
+        "maturity_rules",
+        "milestones",
+        Prefetch("calendar__hours"),
+        Prefetch("calendar__closed_dates"),
+        Prefetch("signatures", queryset=Signature.objects.select_related("team", "signed_by")),
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List SLAs (filter by status, team, period)"),
+    retrieve=extend_schema(summary="One SLA with all its sections", responses={200: SLASerializer, 404: ERRORS[404]}),
+    create=extend_schema(summary="Draft a new SLA", responses={201: SLASerializer, **ERRORS}),
+    partial_update=extend_schema(
+        summary="Edit a draft (409 when signed or when `revision` is stale)", responses={200: SLASerializer, **ERRORS}
+    ),
+)
+class SLAViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = SLASerializer
+    filterset_class = SLAFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return sla_queryset()
+
+    def _reload(self, sla: SLA) -> dict:
+        return SLASerializer(sla_queryset().get(pk=sla.pk), context=self.get_serializer_context()).data
+
+    def create(self, request, *args, **kwargs):
+        if not permissions.can_draft_sla(request.user):
+            raise PermissionDenied()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = _nested(serializer.validated_data)
+        data.pop("revision", None)
+        sla = services.sla_create(by=request.user, data=data)
+        return Response(self._reload(sla), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        sla = self.get_object()
+        if not permissions.can_draft_sla(request.user, sla):
+            raise PermissionDenied()
+        if not sla.is_editable:
+            raise Conflict("Only a draft can be edited; amend a signed SLA instead.")
+        serializer = self.get_serializer(sla, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = _nested(serializer.validated_data)
+        revision = data.pop("revision", sla.revision)
+        try:
+            sla = services.sla_update(sla=sla, by=request.user, revision=revision, data=data)
+        except services.SLAConflict as exc:
+            raise Conflict(exc.message) from exc
+        return Response(self._reload(sla))
+
+    def _transition(self, request, call) -> SLA:
+        try:
+            return call()
+        except services.SLAConflict as exc:
+            raise Conflict(exc.message) from exc
+
+    @extend_schema(summary="Submit a draft for signature", request=None, responses={200: SLASerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        sla = self.get_object()
+        sla = self._transition(request, lambda: services.sla_submit(sla=sla, by=request.user))
+        return Response(self._reload(sla))
+
+    @extend_schema(
+        summary="Sign for one team (a manager of that team)",
+        request=SignInputSerializer,
+        responses={201: SignatureSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        sla = self.get_object()
+        serializer = SignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        team = serializer.validated_data["team"]
+        if team.pk not in (sla.marketing_team_id, sla.sales_team_id):
+            raise ValidationError({"team": ["This team is not a party to the SLA."]})
+        signature = self._transition(request, lambda: services.sla_sign(sla=sla, team=team, by=request.user))
+        return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Start an amendment (a new draft version)", request=None, responses={201: SLASerializer, **ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        sla = self.get_object()
+        draft = self._transition(request, lambda: services.sla_amend(sla=sla, by=request.user))
+        return Response(self._reload(draft), status=status.HTTP_201_CREATED)
+
+
+class GoalPlanView(APIView):
+    """Reverse funnel: compute the volumes a revenue target needs; optionally save the plan."""
+
+    @extend_schema(
+        summary="Compute a goal plan (reverse funnel)",
+        request=GoalPlanInputSerializer,
+        responses={200: GoalPlanOutputSerializer, 201: GoalPlanOutputSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    )
+    def post(self, request):
+        serializer = GoalPlanInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["save"] and not permissions.can_write(request.user):
+            raise PermissionDenied()
+        try:
+            plan = compute_plan(
+                revenue_target=data["revenue_target"],
+                average_deal_size=data["average_deal_size"],
+                months=data["months"],
+                overall_rate=data.get("overall_rate"),
+                step_rates={key: data.get(key) for key in STEP_RATE_KEYS},
+            )
+        except PlanError as exc:
+            raise ValidationError({exc.field: [exc.message]}) from exc
+        result = {"id": None, **plan.as_dict()}
+        if data["save"]:
+            inputs = {k: str(v) for k, v in data.items() if k not in {"save", "name"} and v is not None}
+            saved = services.goal_plan_save(by=request.user, name=data.get("name", ""), inputs=inputs, result=result)
+            result["id"] = saved.pk
+            return Response(result, status=status.HTTP_201_CREATED)
+        return Response(result)
