@@ -13,23 +13,25 @@ pytestmark = pytest.mark.e2e
 DASHBOARD = {"en": "Dashboard", "fr": "Tableau de bord"}
 
 
-@pytest.mark.parametrize(
-    ("username", "full_name", "language"),
-    [
-        ("admin", "Ada Admin", "en"),
-        ("marion", "Marion Martin", "fr"),  # the marketing manager saved French in her profile
-        ("samuel", "Samuel Sanchez", "en"),
-        ("victor", "Victor Vidal", "en"),
-    ],
-    ids=["admin", "marketing-manager", "sales-member", "viewer"],
-)
-def test_each_role_signs_in_and_sees_the_dashboard(page, login, username, full_name, language):
-    login(page, username)
+ROLES = [
+    # (username, full name, the language the dashboard speaks)
+    ("admin", "Ada Admin", "en"),
+    ("marion", "Marion Martin", "fr"),  # the marketing manager saved French in her profile
+    ("samuel", "Samuel Sanchez", "en"),  # sales member
+    ("victor", "Victor Vidal", "en"),  # viewer
+]
 
-    expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.get_by_role("heading", level=1)).to_have_text(DASHBOARD[language])
-    expect(page.locator("#usermenu")).to_contain_text(full_name)
+
+def test_each_role_signs_in_and_sees_the_dashboard(new_page, login):
+    # One test for the four roles: each in its own browser context, one database set-up.
+    for username, full_name, language in ROLES:
+        page = new_page()
+        login(page, username)
+
+        expect(page).to_have_url(re.compile(r"/$"))
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.get_by_role("heading", level=1)).to_have_text(DASHBOARD[language])
+        expect(page.locator("#usermenu")).to_contain_text(full_name)
 
 
 def test_a_wrong_password_shows_an_error_and_stays_signed_out(page, login, people):
@@ -169,16 +171,14 @@ def test_the_skip_link_is_the_first_tab_stop_and_jumps_to_the_content(page, logi
     expect(page.locator("#main")).to_be_focused()
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/password_reset/"])
-def test_signed_out_pages_have_no_serious_accessibility_violations(page, people, path, assert_no_axe_violations):
-    page.goto(path)
-    assert_no_axe_violations(page)
-
-
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_the_dashboard_has_no_serious_accessibility_violations(new_page, login, language, assert_no_axe_violations):
-    page = new_page(language=language)
-    login(page, "admin")
-    assert_no_axe_violations(page)
-    page.locator("#usermenu").click()
-    assert_no_axe_violations(page)
+def test_the_main_pages_have_no_serious_accessibility_violations(new_page, login, assert_no_axe_violations):
+    page = new_page()
+    for path in ["/accounts/login/", "/accounts/password_reset/"]:
+        page.goto(path)
+        assert_no_axe_violations(page)
+    for language in ["en", "fr"]:
+        page = new_page(language=language)
+        login(page, "admin")
+        assert_no_axe_violations(page)
+        page.locator("#usermenu").click()
+        assert_no_axe_violations(page)
