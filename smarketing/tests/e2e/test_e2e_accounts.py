@@ -182,3 +182,22 @@ def test_the_main_pages_have_no_serious_accessibility_violations(new_page, login
         assert_no_axe_violations(page)
         page.locator("#usermenu").click()
         assert_no_axe_violations(page)
+
+
+def test_status_badges_carry_an_icon_and_pass_contrast(page, people, screenshot, assert_no_axe_violations):
+    # No page on this branch shows statuses yet: render the house classes into a real page.
+    page.goto("/accounts/login/")
+    page.locator("main").evaluate(
+        """main => { main.innerHTML = ['met', 'missed', 'at_risk', 'on_track', 'no_data'].map(status =>
+            `<p><span class="status-${status}">${status.replace('_', ' ')}</span>
+             <span class="progress d-inline-flex w-50" role="progressbar" aria-label="${status}"
+                   aria-valuenow="60" aria-valuemin="0" aria-valuemax="100">
+             <span class="progress-bar bar-${status}" style="width: 60%"></span></span></p>`).join(''); }"""
+    )
+    icons = page.locator("main [class^=status-]").evaluate_all(
+        "badges => badges.map(badge => getComputedStyle(badge, '::before').content)"
+    )
+    assert len(icons) == 5
+    assert all(icon not in ("none", "normal", '""') for icon in icons), icons
+    assert_no_axe_violations(page)
+    screenshot(page, "status-badges", full_page=False)
