@@ -164,3 +164,16 @@ def test_list_and_board_query_counts_do_not_grow(roles, client, django_assert_ma
         assert client.get(reverse("leads:list") + "?page_size=50").status_code == 200
     with django_assert_max_num_queries(16):
         assert client.get(reverse("leads:board")).status_code == 200
+
+
+def test_admin_shows_leads_and_never_lets_history_be_edited(roles, client):
+    lead = services.lead_create(data={"email": "adm@example.com"}, team=roles.marketing, by=roles.mkt_member)
+    event = lead.events.get()
+    client.force_login(roles.admin)
+    assert client.get(reverse("admin:leads_lead_changelist")).status_code == 200
+    assert client.get(reverse("admin:leads_lead_change", args=[lead.pk])).status_code == 200
+    assert client.get(reverse("admin:leads_leadevent_change", args=[event.pk])).status_code == 200
+    assert client.post(reverse("admin:leads_leadevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    client.post(reverse("admin:leads_leadevent_change", args=[event.pk]), {"reason": "tampered"})
+    event.refresh_from_db()
+    assert event.reason == ""
