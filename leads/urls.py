@@ -1,5 +1,20 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from . import views
+
 app_name = "leads"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.lead_list, name="list"),
+    path("board/", views.board, name="board"),
+    path("new/", views.create, name="create"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/do/<slug:name>/", views.action, name="action"),
+    path("followups/", views.followups, name="followups"),
+    path("visits/", views.visits, name="visits"),
+    path("import/", views.import_upload, name="import"),
+    path("import/jobs/<int:pk>/", views.import_job, name="import_job"),
+]

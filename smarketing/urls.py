@@ -19,5 +19,6 @@ urlpatterns = [
     path("api/v1/", include("smarketing.api_urls")),
     path("slas/", include("slas.urls")),
     path("leads/", include("leads.urls")),
+    path("capture/", include("leads.capture_urls")),
     path("reports/", include("reporting.urls")),
 ]

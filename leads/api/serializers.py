@@ -1,0 +1,251 @@
+"""Input and output serializers of the lead API (SPEC §6)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from slas.models import Function, MaturityCategory, Team
+from smarketing.models import Job
+
+from ..models import Activity, FollowUp, Lead, LeadEvent, Stage, VisitCount
+from ..services import LEAD_DATA_FIELDS
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    owner_team_name = serializers.CharField(source="owner_team.name", read_only=True)
+    owner_username = serializers.CharField(source="owner_user.username", read_only=True, default=None)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "job_title",
+            "source",
+            "channel",
+            "stage",
+            "stage_entered_at",
+            "lost_reason",
+            "lost_from_stage",
+            "owner_team",
+            "owner_team_name",
+            "owner_user",
+            "owner_username",
+            "sla",
+            "temporary_until",
+            "budget_voted",
+            "team_formed",
+            "timing_defined",
+            "scope_defined",
+            "pain_identified",
+            "maturity_category",
+            "category_overridden",
+            "category_override_reason",
+            "deal_value",
+            "consent_to_contact",
+            "consent_at",
+            "created_at",
+            "last_event_at",
+            "version",
+            "is_overdue",
+        ]
+        read_only_fields = fields
+
+    def get_is_overdue(self, lead: Lead) -> bool:
+        annotated = getattr(lead, "has_overdue", None)
+        return annotated if annotated is not None else lead.is_overdue()
+
+
+class LeadDataSerializer(serializers.ModelSerializer):
+    """The editable fields; validation of values comes from the model."""
+
+    occurred_at = serializers.DateTimeField(required=False, write_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [*LEAD_DATA_FIELDS, "occurred_at"]
+        extra_kwargs = {"email": {"validators": []}}
+
+
+class LeadCreateSerializer(LeadDataSerializer):
+    stage = serializers.ChoiceField(choices=[Stage.VISITOR, Stage.PROSPECT, Stage.MQL], default=Stage.PROSPECT)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
+
+    class Meta(LeadDataSerializer.Meta):
+        fields = [*LeadDataSerializer.Meta.fields, "stage", "team"]
+
+
+class LeadUpdateSerializer(LeadDataSerializer):
+    version = serializers.IntegerField(required=False, help_text="The version you edited; 409 when stale.")
+
+    class Meta(LeadDataSerializer.Meta):
+        fields = [*LeadDataSerializer.Meta.fields, "version"]
+
+
+class OccurredAtSerializer(serializers.Serializer):
+    occurred_at = serializers.DateTimeField(required=False)
+
+
+class TransitionSerializer(OccurredAtSerializer):
+    to = serializers.ChoiceField(choices=Stage.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    expected_stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0)
+
+
+class HandoffSerializer(OccurredAtSerializer):
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.SALES))
+
+
+class AcceptSerializer(OccurredAtSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=Lead.owner_user.field.related_model.objects.all(), required=False
+    )
+
+
+class RejectSerializer(OccurredAtSerializer):
+    reason = serializers.CharField()
+
+
+class TakeSerializer(OccurredAtSerializer):
+    until = serializers.DateTimeField()
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.SALES), required=False)
+
+
+class ReturnSerializer(OccurredAtSerializer):
+    feedback = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CategorySerializer(OccurredAtSerializer):
+    category = serializers.ChoiceField(choices=MaturityCategory.choices, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "kind",
+            "outcome",
+            "note",
+            "side",
+            "actor",
+            "actor_username",
+            "occurred_at",
+            "recorded_at",
+            "is_late_entry",
+            "is_contact_attempt",
+        ]
+        read_only_fields = fields
+
+
+class ActivityInputSerializer(OccurredAtSerializer):
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
+    outcome = serializers.ChoiceField(choices=Activity.Outcome.choices, default=Activity.Outcome.DONE)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class LeadEventSerializer(serializers.ModelSerializer):
+    actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = LeadEvent
+        fields = [
+            "id",
+            "kind",
+            "actor",
+            "actor_username",
+            "occurred_at",
+            "recorded_at",
+            "is_late_entry",
+            "from_stage",
+            "to_stage",
+            "first_reach",
+            "team",
+            "owner_user",
+            "sla",
+            "reason",
+            "deal_value",
+            "payload",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "lead",
+            "kind",
+            "sla",
+            "handoff",
+            "starts_at",
+            "due_at",
+            "status",
+            "done_at",
+            "done_on_time",
+            "business_hours_taken",
+            "required_attempts",
+            "owner_team",
+            "owner_user",
+            "is_overdue",
+        ]
+        read_only_fields = fields
+
+    def get_is_overdue(self, followup: FollowUp) -> bool:
+        return followup.is_overdue()
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    month = serializers.DateField(
+        help_text="Any day of the month (YYYY-MM-DD) or YYYY-MM.", input_formats=["%Y-%m", "%Y-%m-%d"]
+    )
+
+    class Meta:
+        model = VisitCount
+        fields = ["id", "month", "channel", "count", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+        validators: list = []
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
+    mapping = serializers.JSONField(required=False, help_text="{csv column: lead field}; default: same names.")
+
+
+class JobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+    errors = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "done",
+            "total",
+            "percent",
+            "message",
+            "result",
+            "errors",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_errors(self, job: Job) -> list:
+        return (job.result or {}).get("errors", [])

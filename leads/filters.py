@@ -1,0 +1,51 @@
+"""One FilterSet for the lead list page and the REST API (search, stage, owner, category, overdue, dates)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from slas.models import MaturityCategory, Team
+
+from .models import FollowUp, Lead, Stage
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"))
+    owner_team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Owner team"))
+    owner_user = django_filters.NumberFilter(field_name="owner_user_id", label=_("Owner"))
+    maturity_category = django_filters.ChoiceFilter(choices=MaturityCategory.choices, label=_("Maturity category"))
+    channel = django_filters.CharFilter(field_name="channel", lookup_expr="iexact", label=_("Channel"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Created from"))
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Created to"))
+
+    class Meta:
+        model = Lead
+        fields = ["q", "stage", "owner_team", "owner_user", "maturity_category", "channel", "overdue"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(company__icontains=value)
+            | Q(email__icontains=value)
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUp.Status.OPEN, due_at__lt=timezone.now())
+        return queryset.filter(Exists(overdue)) if value else queryset.exclude(Exists(overdue))
+
+
+def lead_list_queryset():
+    """The lead list with everything a row shows, in a fixed number of queries."""
+    overdue = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUp.Status.OPEN, due_at__lt=timezone.now())
+    return Lead.objects.select_related("owner_team", "owner_user").annotate(has_overdue=Exists(overdue))

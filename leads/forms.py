@@ -1,0 +1,143 @@
+"""Forms of the lead pages; they only parse input — the rules live in ``leads.services``."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from slas.models import Function, MaturityCategory, Team
+
+from .imports import IMPORT_FIELDS
+from .models import MARKETING_STAGES, Activity, Lead, Stage
+from .services import LEAD_DATA_FIELDS
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def occurred_at_field() -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=_("When it happened"),
+        required=False,
+        widget=DATETIME_WIDGET,
+        help_text=_("Leave empty for now. Recorded more than 24 h later, it shows as a late entry."),
+    )
+
+
+class LeadForm(forms.ModelForm):
+    occurred_at = occurred_at_field()
+
+    class Meta:
+        model = Lead
+        fields = list(LEAD_DATA_FIELDS)
+
+
+class LeadCreateForm(LeadForm):
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(function=Function.MARKETING), label=_("Owner team"))
+    stage = forms.ChoiceField(choices=[(s.value, s.label) for s in Stage if s in MARKETING_STAGES], initial="prospect")
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(choices=Stage.choices, label=_("Move to"))
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"))
+    deal_value = forms.DecimalField(required=False, min_value=0, label=_("Deal value"))
+    expected_stage = forms.ChoiceField(choices=Stage.choices, required=False, widget=forms.HiddenInput)
+    occurred_at = occurred_at_field()
+
+
+class HandoffForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(function=Function.SALES), label=_("Sales team"))
+    occurred_at = occurred_at_field()
+
+
+class AcceptForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=None, required=False, label=_("Sales owner"))
+    occurred_at = occurred_at_field()
+
+    def __init__(self, *args, team: Team | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(memberships__team=team) if team else get_user_model().objects.none()
+        self.fields["owner"].queryset = users.order_by("username")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"))
+    occurred_at = occurred_at_field()
+
+
+class TakeForm(forms.Form):
+    until = forms.DateTimeField(widget=DATETIME_WIDGET, label=_("Return by"))
+    occurred_at = occurred_at_field()
+
+
+class ReturnForm(forms.Form):
+    feedback = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Feedback for marketing"),
+        help_text=_("What did you learn? A return without feedback counts against sales."),
+    )
+    occurred_at = occurred_at_field()
+
+
+class CategoryForm(forms.Form):
+    category = forms.TypedChoiceField(
+        choices=[("", _("Derived from the answers")), *MaturityCategory.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("Maturity category"),
+    )
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Reason"))
+    occurred_at = occurred_at_field()
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(choices=Activity.Kind.choices, label=_("Kind"))
+    outcome = forms.ChoiceField(choices=Activity.Outcome.choices, initial=Activity.Outcome.DONE, label=_("Outcome"))
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Note"))
+    occurred_at = occurred_at_field()
+
+
+class VisitForm(forms.Form):
+    month = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        label=_("Month"),
+    )
+    channel = forms.CharField(max_length=60, label=_("Channel"))
+    count = forms.IntegerField(min_value=0, label=_("Visits"))
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8 or Latin-1, separated by , or ;"))
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.filter(function=Function.MARKETING), label=_("Default marketing team")
+    )
+
+
+class ImportMappingForm(forms.Form):
+    """One select per lead field: which CSV column feeds it."""
+
+    def __init__(self, *args, headers: list[str], initial_mapping: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        by_field = {target: header for header, target in initial_mapping.items()}
+        for name in IMPORT_FIELDS:
+            self.fields[f"map_{name}"] = forms.ChoiceField(
+                choices=[("", "—"), *((h, h) for h in headers)], required=False, label=name, initial=by_field.get(name)
+            )
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            self.cleaned_data[f"map_{name}"]: name for name in IMPORT_FIELDS if self.cleaned_data.get(f"map_{name}")
+        }
+
+
+class CaptureForm(forms.Form):
+    first_name = forms.CharField(max_length=100, label=_("First name"))
+    last_name = forms.CharField(max_length=100, label=_("Last name"))
+    email = forms.EmailField(label=_("E-mail"))
+    company = forms.CharField(max_length=200, required=False, label=_("Company"))
+    phone = forms.CharField(max_length=40, required=False, label=_("Phone"))
+    consent_to_contact = forms.BooleanField(label=_("I agree to be contacted about my request."))

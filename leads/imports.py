@@ -1,0 +1,191 @@
+"""CSV import of leads: decoding, column mapping, per-row validation and the all-or-nothing load.
+
+The same ``preview`` runs on the upload page, in the API and again inside the background
+task, so a file is never imported without passing exactly the checks the user saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from slas.models import Function, Team
+
+from .models import MARKETING_STAGES, Source
+
+MAX_ROWS = 100_000
+# Lead fields a column can map to; "team", "stage" and "created_at" are resolved specially.
+IMPORT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "channel",
+    "stage",
+    "team",
+    "created_at",
+)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 with or without BOM, else Latin-1 (which decodes any byte sequence)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _dialect(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def read(text: str) -> tuple[list[str], list[list[str]]]:
+    reader = csv.reader(io.StringIO(text), delimiter=_dialect(text))
+    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    if not rows:
+        return [], []
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def default_mapping(headers: list[str]) -> dict[str, str]:
+    normalized = {h.strip().lower().replace(" ", "_").replace("-", "_"): h for h in headers}
+    aliases = {
+        "e_mail": "email",
+        "mail": "email",
+        "firstname": "first_name",
+        "lastname": "last_name",
+        "date": "created_at",
+    }
+    mapping = {}
+    for key, header in normalized.items():
+        target = aliases.get(key, key)
+        if target in IMPORT_FIELDS:
+            mapping[header] = target
+    return mapping
+
+
+@dataclass
+class Preview:
+    headers: list[str]
+    rows: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # {"row": n (1 = first data row), "field", "message"}
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+
+def _parse_when(value: str) -> dt.datetime | None:
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            for fmt in ("%d/%m/%Y", "%d.%m.%Y"):
+                try:
+                    day = dt.datetime.strptime(value, fmt).date()
+                    break
+                except ValueError:
+                    continue
+        if day is None:
+            raise ValueError(value)
+        moment = dt.datetime.combine(day, dt.time(12))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def preview(text: str, mapping: dict[str, str] | None = None, default_team: Team | None = None) -> Preview:
+    """Map and validate every row; each problem is reported with its row number."""
+    headers, raw_rows = read(text)
+    mapping = mapping or default_mapping(headers)
+    result = Preview(headers=headers)
+    if len(raw_rows) > MAX_ROWS:
+        result.errors.append({"row": 0, "field": "", "message": _("At most %(n)s rows per file.") % {"n": MAX_ROWS}})
+        return result
+    if not raw_rows:
+        result.errors.append({"row": 0, "field": "", "message": _("The file has no data rows.")})
+        return result
+    teams = {t.name.lower(): t for t in Team.objects.filter(function=Function.MARKETING)}
+    seen_emails: dict[str, int] = {}
+    now = timezone.now()
+    for number, raw in enumerate(raw_rows, start=1):
+        values = {
+            target: (raw[headers.index(src)].strip() if headers.index(src) < len(raw) else "")
+            for src, target in mapping.items()
+            if src in headers and target in IMPORT_FIELDS
+        }
+        row: dict = {"number": number, "data": {}}
+
+        def error(field_name: str, message: str, number: int = number) -> None:
+            result.errors.append({"row": number, "field": field_name, "message": message})
+
+        for name in ("first_name", "last_name", "phone", "company", "job_title", "channel"):
+            if values.get(name):
+                row["data"][name] = values[name]
+        email = values.get("email", "").lower()
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                error("email", _("“%(value)s” is not a valid e-mail address.") % {"value": email})
+            if email in seen_emails:
+                error("email", _("Duplicate in the file (row %(row)s).") % {"row": seen_emails[email]})
+            seen_emails.setdefault(email, number)
+            row["data"]["email"] = email
+        stage = values.get("stage", "").lower() or "prospect"
+        if stage not in MARKETING_STAGES:
+            error("stage", _("Unknown stage “%(value)s” (visitor, prospect or mql).") % {"value": stage})
+        row["stage"] = stage
+        team_name = values.get("team", "")
+        team = teams.get(team_name.lower()) if team_name else default_team
+        if team is None:
+            error("team", _("Unknown marketing team “%(value)s”.") % {"value": team_name})
+        row["team"] = team.pk if team else None
+        when = values.get("created_at", "")
+        row["occurred_at"] = None
+        if when:
+            try:
+                moment = _parse_when(when)
+            except ValueError:
+                error("created_at", _("“%(value)s” is not a date.") % {"value": when})
+            else:
+                if moment > now:
+                    error("created_at", _("The date is in the future."))
+                row["occurred_at"] = moment.isoformat()
+        result.rows.append(row)
+    return result
+
+
+def load(rows: list[dict], *, by) -> int:
+    """Create every row through ``lead_create`` in one transaction: all rows or none."""
+    from .services import lead_create
+
+    teams = {t.pk: t for t in Team.objects.filter(pk__in={r["team"] for r in rows})}
+    with transaction.atomic():
+        for row in rows:
+            occurred_at = dt.datetime.fromisoformat(row["occurred_at"]) if row["occurred_at"] else None
+            try:
+                lead_create(
+                    data=row["data"],
+                    team=teams[row["team"]],
+                    by=by,
+                    occurred_at=occurred_at,
+                    source=Source.IMPORT,
+                    stage=row["stage"],
+                )
+            except ValidationError as exc:
+                messages = "; ".join(exc.messages)
+                raise ValidationError(_("Row %(row)s: %(msg)s") % {"row": row["number"], "msg": messages}) from exc
+    return len(rows)

@@ -1,0 +1,876 @@
+"""The stage machine of the lead funnel (SPEC §2): every state change of a lead lives here.
+
+Each entry point is keyword-only and atomic: it checks the permission matrix (SPEC §7),
+locks the lead row, validates the back-dated ``occurred_at``, writes the append-only event
+and opens or closes the follow-ups that the governing SLA asks for. The compliance engine
+reads the rows written here (events, handoffs, follow-ups, activities), so they must be
+faithful: ``first_reach`` marks the first arrival at a stage, follow-ups carry their due
+times in business time, and completions store ``done_on_time`` and ``business_hours_taken``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from slas.models import SLA, CommitmentKey, Function, Team
+from slas.permissions import can_write, is_member_of, side_of, teams_of
+
+from . import permissions
+from .models import (
+    MARKETING_STAGES,
+    OPEN_STAGES,
+    SALES_STAGES,
+    Activity,
+    FollowUp,
+    Handoff,
+    Lead,
+    LeadEvent,
+    Source,
+    Stage,
+    VisitCount,
+)
+
+# Editable contact and qualification fields (create, update, capture, import).
+LEAD_DATA_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "channel",
+    "budget_voted",
+    "team_formed",
+    "timing_defined",
+    "scope_defined",
+    "pain_identified",
+    "deal_value",
+    "consent_to_contact",
+)
+QUALIFICATION_FIELDS = ("budget_voted", "team_formed", "timing_defined", "scope_defined", "pain_identified")
+
+# Stage moves done through ``lead_transition``. MQL → SQL is never a plain transition: it is
+# a handoff decided by sales (``lead_handoff`` / ``lead_accept``).
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.VISITOR: frozenset({Stage.PROSPECT, Stage.MQL}),
+    Stage.PROSPECT: frozenset({Stage.MQL}),
+    Stage.MQL: frozenset({Stage.PROSPECT}),
+    Stage.SQL: frozenset({Stage.OPPORTUNITY}),
+    Stage.OPPORTUNITY: frozenset({Stage.SQL, Stage.CLIENT}),
+    Stage.CLIENT: frozenset(),
+}
+
+
+class LeadConflict(Exception):
+    """The lead changed under the caller (stale stage or version, handoff already decided)."""
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _deny(message: str) -> None:
+    raise PermissionDenied(message)
+
+
+def _lock(lead: Lead, *, expected_stage: str | None = None, expected_version: int | None = None) -> Lead:
+    """Lock the lead row and refuse to work on a stale view of it."""
+    locked = Lead.objects.select_for_update().select_related("owner_team").get(pk=lead.pk)
+    if expected_stage is not None and locked.stage != expected_stage:
+        raise LeadConflict(
+            _("This lead is now in stage “%(stage)s”; reload it and try again.") % {"stage": locked.get_stage_display()}
+        )
+    if expected_version is not None and locked.version != expected_version:
+        raise LeadConflict(_("This lead was changed by someone else; reload it and try again."))
+    return locked
+
+
+def _when(lead: Lead | None, occurred_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """Validate a back-dated time: never in the future, never before the lead's latest event."""
+    if occurred_at is None:
+        return now
+    if timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    if occurred_at > now:
+        raise ValidationError({"occurred_at": _("This cannot happen in the future.")})
+    if lead is not None and lead.last_event_at and occurred_at < lead.last_event_at:
+        raise ValidationError(
+            {
+                "occurred_at": _("This cannot be dated before the lead's latest event (%(when)s).")
+                % {"when": timezone.localtime(lead.last_event_at).strftime("%Y-%m-%d %H:%M")}
+            }
+        )
+    return occurred_at
+
+
+def _first_reach(lead: Lead, stage: str) -> bool:
+    return not LeadEvent.objects.filter(lead=lead, to_stage=stage, first_reach=True).exists()
+
+
+def _record(
+    lead: Lead, *, kind: str, by, occurred_at: dt.datetime, now: dt.datetime, to_stage: str = "", **fields: Any
+) -> LeadEvent:
+    """Append one event and move the lead's clock forward (saved by the caller)."""
+    event = LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        actor=by if getattr(by, "pk", None) else None,
+        occurred_at=occurred_at,
+        recorded_at=now,
+        is_late_entry=LeadEvent.late(occurred_at, now),
+        to_stage=to_stage,
+        first_reach=bool(to_stage) and _first_reach(lead, to_stage),
+        **fields,
+    )
+    if lead.last_event_at is None or occurred_at > lead.last_event_at:
+        lead.last_event_at = occurred_at
+    lead.version += 1
+    return event
+
+
+def _move(lead: Lead, to: str, occurred_at: dt.datetime) -> str:
+    from_stage = lead.stage
+    lead.stage = to
+    lead.stage_entered_at = occurred_at
+    return from_stage
+
+
+def _set_category(lead: Lead) -> None:
+    if not lead.category_overridden:
+        lead.maturity_category = lead.derived_category()
+
+
+def _local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localdate(moment)
+
+
+def _close(followup: FollowUp, at: dt.datetime) -> None:
+    followup.status = FollowUp.Status.DONE
+    followup.done_at = at
+    followup.done_on_time = at <= followup.due_at
+    if followup.sla_id:
+        followup.business_hours_taken = followup.sla.business_calendar.business_hours_between(followup.starts_at, at)
+    followup.save(update_fields=["status", "done_at", "done_on_time", "business_hours_taken"])
+
+
+def _open_followups(lead: Lead, *kinds: str):
+    return FollowUp.objects.select_related("sla").filter(lead=lead, status=FollowUp.Status.OPEN, kind__in=kinds)
+
+
+def _cancel_open_followups(lead: Lead) -> None:
+    FollowUp.objects.filter(lead=lead, status=FollowUp.Status.OPEN).update(status=FollowUp.Status.CANCELLED)
+
+
+def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(LEAD_DATA_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be set here.") for field in sorted(unknown)})
+    cleaned = dict(data)
+    if cleaned.get("email"):
+        cleaned["email"] = cleaned["email"].strip().lower()
+    elif "email" in cleaned:
+        cleaned["email"] = None
+    return cleaned
+
+
+def _full_clean(lead: Lead) -> None:
+    lead.full_clean(exclude=["owner_team", "capture_form", "sla", "return_team", "created_by", "owner_user"])
+
+
+# --- creation and edits ------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    data: dict[str, Any],
+    team: Team,
+    by=None,
+    occurred_at: dt.datetime | None = None,
+    source: str = Source.MANUAL,
+    stage: str = Stage.PROSPECT,
+    capture_form=None,
+) -> Lead:
+    """Create a lead owned by a marketing team, or update the existing one with that e-mail.
+
+    A second capture of the same person (e-mail, case-insensitive) updates the non-blank
+    fields and logs a ``captured_again`` event. The returned lead carries
+    ``captured_again = True`` in that case so callers can answer 200 instead of 201.
+    Public captures pass ``by=None``; every other caller needs ``can_create_lead``.
+    """
+    if by is not None and not permissions.can_create_lead(by, team):
+        _deny(_("You may not create leads for this team."))
+    if team.function != Function.MARKETING:
+        raise ValidationError({"team": _("New leads belong to a marketing team.")})
+    if stage not in MARKETING_STAGES:
+        raise ValidationError({"stage": _("A new lead starts in a marketing stage (visitor, prospect or MQL).")})
+    data = _clean_data(data)
+    now = timezone.now()
+    email = data.get("email")
+    existing = Lead.objects.filter(email__iexact=email).first() if email else None
+    if existing is not None:
+        lead = _lock(existing)
+        when = _when(lead, occurred_at, now)
+        changed = {}
+        for field, value in data.items():
+            if value in ("", None, False) or getattr(lead, field) == value:
+                continue
+            changed[field] = str(value)
+            setattr(lead, field, value)
+        if data.get("consent_to_contact") and not lead.consent_at:
+            lead.consent_at = when
+        _set_category(lead)
+        _full_clean(lead)
+        _record(
+            lead,
+            kind=LeadEvent.Kind.CAPTURED_AGAIN,
+            by=by,
+            occurred_at=when,
+            now=now,
+            payload={"source": source, "changed": changed},
+        )
+        lead.save()
+        lead.captured_again = True
+        return lead
+
+    when = _when(None, occurred_at, now)
+    lead = Lead(
+        **data,
+        owner_team=team,
+        stage=stage,
+        stage_entered_at=when,
+        source=source,
+        capture_form=capture_form,
+        created_by=by if getattr(by, "pk", None) else None,
+        created_at=when,
+    )
+    if lead.consent_to_contact:
+        lead.consent_at = when
+    _set_category(lead)
+    _full_clean(lead)
+    lead.save()
+    _record(
+        lead,
+        kind=LeadEvent.Kind.CREATED,
+        by=by,
+        occurred_at=when,
+        now=now,
+        to_stage=stage,
+        team=team,
+        payload={"source": source},
+    )
+    lead.save(update_fields=["last_event_at", "version"])
+    lead.captured_again = False
+    return lead
+
+
+@transaction.atomic
+def lead_update(
+    *,
+    lead: Lead,
+    data: dict[str, Any],
+    by,
+    occurred_at: dt.datetime | None = None,
+    expected_version: int | None = None,
+) -> Lead:
+    """Edit contact, qualification and deal data; a changed derived category is logged too."""
+    lead = _lock(lead, expected_version=expected_version)
+    if not permissions.can_work_lead(by, lead):
+        _deny(_("You may not edit this lead."))
+    data = _clean_data(data)
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    if data.get("email"):
+        duplicate = Lead.objects.filter(email__iexact=data["email"]).exclude(pk=lead.pk).exists()
+        if duplicate:
+            raise ValidationError({"email": _("Another lead already has this e-mail address.")})
+    changed = {}
+    for field, value in data.items():
+        if getattr(lead, field) != value:
+            changed[field] = str(value)
+            setattr(lead, field, value)
+    if not changed:
+        return lead
+    if lead.consent_to_contact and not lead.consent_at:
+        lead.consent_at = when
+    old_category = lead.maturity_category
+    _set_category(lead)
+    _full_clean(lead)
+    _record(lead, kind=LeadEvent.Kind.UPDATED, by=by, occurred_at=when, now=now, payload={"changed": changed})
+    if lead.maturity_category != old_category:
+        _record(
+            lead,
+            kind=LeadEvent.Kind.CATEGORY_CHANGED,
+            by=by,
+            occurred_at=when,
+            now=now,
+            payload={"from": old_category, "to": lead.maturity_category, "derived": True},
+        )
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_set_category(
+    *, lead: Lead, category: int | None, by, reason: str = "", occurred_at: dt.datetime | None = None
+) -> Lead:
+    """Override the derived maturity category (a reason is required), or clear the override."""
+    lead = _lock(lead)
+    if not permissions.can_work_lead(by, lead):
+        _deny(_("You may not change this lead's category."))
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    old = lead.maturity_category
+    if category is None:
+        lead.category_overridden = False
+        lead.category_override_reason = ""
+        lead.maturity_category = lead.derived_category()
+    else:
+        if category not in (1, 2, 3):
+            raise ValidationError({"category": _("The category is 1, 2 or 3.")})
+        if not reason.strip():
+            raise ValidationError({"reason": _("Say why the category differs from the qualification answers.")})
+        lead.category_overridden = True
+        lead.category_override_reason = reason.strip()
+        lead.maturity_category = category
+    _record(
+        lead,
+        kind=LeadEvent.Kind.CATEGORY_CHANGED,
+        by=by,
+        occurred_at=when,
+        now=now,
+        reason=reason.strip(),
+        payload={"from": old, "to": lead.maturity_category, "derived": category is None},
+    )
+    lead.save()
+    return lead
+
+
+# --- stage machine -----------------------------------------------------------------------
+
+
+def _may_move(user, lead: Lead, stage_side: str) -> bool:
+    if stage_side in MARKETING_STAGES:
+        return permissions.can_edit_marketing_lead(user, lead)
+    return permissions.can_work_sales_lead(user, lead)
+
+
+@transaction.atomic
+def lead_transition(
+    *,
+    lead: Lead,
+    to: str,
+    by,
+    reason: str = "",
+    occurred_at: dt.datetime | None = None,
+    expected_stage: str | None = None,
+    deal_value: Decimal | None = None,
+) -> Lead:
+    """Move a lead along the funnel, mark it lost (reason required) or reopen it.
+
+    Lost is reachable from any open stage; a lost lead reopens to the stage it was lost
+    from. Becoming a client records the deal value on the event (won revenue reads it).
+    """
+    lead = _lock(lead, expected_stage=expected_stage)
+    now = timezone.now()
+    if to not in Stage.values:
+        raise ValidationError({"to": _("Unknown stage.")})
+    if lead.handoffs.filter(status=Handoff.Status.PENDING).exists():
+        raise LeadConflict(_("A handoff to sales is waiting for a decision; accept or reject it first."))
+    if lead.is_temporarily_with_sales:
+        raise LeadConflict(_("Sales holds this lead temporarily; return it to marketing first."))
+
+    if to == Stage.LOST:
+        if lead.stage not in OPEN_STAGES:
+            raise ValidationError({"to": _("Only an open lead can be marked lost.")})
+        if not _may_move(by, lead, lead.stage):
+            _deny(_("You may not mark this lead lost."))
+        if not reason.strip():
+            raise ValidationError({"reason": _("Say why the lead was lost.")})
+        when = _when(lead, occurred_at, now)
+        from_stage = _move(lead, Stage.LOST, when)
+        lead.lost_from_stage = from_stage
+        lead.lost_reason = reason.strip()
+        _cancel_open_followups(lead)
+        _record(
+            lead,
+            kind=LeadEvent.Kind.LOST,
+            by=by,
+            occurred_at=when,
+            now=now,
+            from_stage=from_stage,
+            to_stage=Stage.LOST,
+            reason=reason.strip(),
+            team=lead.owner_team,
+        )
+        lead.save()
+        return lead
+
+    if lead.stage == Stage.LOST:
+        back_to = lead.lost_from_stage or Stage.PROSPECT
+        if to != back_to:
+            raise ValidationError(
+                {
+                    "to": _("A lost lead reopens to the stage it was lost from (%(stage)s).")
+                    % {"stage": Stage(back_to).label}
+                }
+            )
+        if not _may_move(by, lead, back_to):
+            _deny(_("You may not reopen this lead."))
+        when = _when(lead, occurred_at, now)
+        _move(lead, back_to, when)
+        lead.lost_from_stage = ""
+        lead.lost_reason = ""
+        _record(
+            lead,
+            kind=LeadEvent.Kind.REOPENED,
+            by=by,
+            occurred_at=when,
+            now=now,
+            from_stage=Stage.LOST,
+            to_stage=back_to,
+            reason=reason.strip(),
+            team=lead.owner_team,
+        )
+        lead.save()
+        return lead
+
+    if to not in ALLOWED_TRANSITIONS.get(lead.stage, frozenset()):
+        if lead.stage == Stage.MQL and to == Stage.SQL:
+            message = _("An MQL becomes an SQL when sales accepts its handoff.")
+        else:
+            message = _("A lead cannot move from %(from)s to %(to)s.") % {
+                "from": Stage(lead.stage).label,
+                "to": Stage(to).label,
+            }
+        raise ValidationError({"to": message})
+    if not _may_move(by, lead, lead.stage):
+        _deny(_("You may not move this lead."))
+    when = _when(lead, occurred_at, now)
+    value = None
+    if to == Stage.CLIENT:
+        value = deal_value if deal_value is not None else lead.deal_value
+        if value is None:
+            raise ValidationError({"deal_value": _("Give the deal value of the won lead.")})
+        if Decimal(value) < 0:
+            raise ValidationError({"deal_value": _("The deal value cannot be negative.")})
+        lead.deal_value = value
+    from_stage = _move(lead, to, when)
+    _record(
+        lead,
+        kind=LeadEvent.Kind.STAGE_CHANGED,
+        by=by,
+        occurred_at=when,
+        now=now,
+        from_stage=from_stage,
+        to_stage=to,
+        reason=reason.strip(),
+        deal_value=value,
+        team=lead.owner_team,
+        sla=lead.sla,
+    )
+    if to == Stage.OPPORTUNITY:
+        # Reaching opportunity inside the attempt window fulfils the contact-attempts promise.
+        for followup in _open_followups(lead, FollowUp.Kind.CONTACT_ATTEMPTS, FollowUp.Kind.FIRST_CONTACT):
+            if followup.kind == FollowUp.Kind.CONTACT_ATTEMPTS and when <= followup.due_at:
+                _close(followup, when)
+    if to == Stage.CLIENT:
+        _cancel_open_followups(lead)
+    lead.save()
+    return lead
+
+
+# --- handoff -----------------------------------------------------------------------------
+
+
+def _governing_sla(marketing_team: Team, sales_team: Team, when: dt.datetime) -> SLA | None:
+    sla = SLA.objects.governing(marketing_team, sales_team, _local_day(when))
+    if sla is not None:
+        # One query each instead of one per lookup in ``commitment()``/``maturity_rule()``.
+        sla = SLA.objects.prefetch_related("commitments", "maturity_rules").select_related().get(pk=sla.pk)
+    return sla
+
+
+def decision_hours(sla: SLA, category: int | None) -> Decimal | None:
+    """H of the handoff-response commitment, else the response time of the category's rule."""
+    commitment = sla.commitment(CommitmentKey.HANDOFF_RESPONSE)
+    if commitment is not None and commitment.hours:
+        return commitment.hours
+    rule = sla.maturity_rule(category)
+    return rule.response_hours if rule is not None else None
+
+
+@transaction.atomic
+def lead_handoff(
+    *, lead: Lead, team: Team, by, occurred_at: dt.datetime | None = None, expected_stage: str | None = None
+) -> Handoff:
+    """Marketing hands an MQL to a sales team, which owes a decision within H business hours."""
+    lead = _lock(lead, expected_stage=expected_stage)
+    if not permissions.can_handoff(by, lead):
+        if lead.stage != Stage.MQL:
+            raise ValidationError({"stage": _("Only an MQL can be handed off to sales.")})
+        _deny(_("You may not hand off this lead."))
+    if team.function != Function.SALES:
+        raise ValidationError({"team": _("Hand the lead to a sales team.")})
+    if lead.handoffs.filter(status=Handoff.Status.PENDING).exists():
+        raise LeadConflict(_("This lead is already waiting for a sales decision."))
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    sla = _governing_sla(lead.owner_team, team, when)
+    due = None
+    if sla is not None:
+        hours = decision_hours(sla, lead.maturity_category)
+        if hours is not None:
+            due = sla.business_calendar.add_business_hours(when, hours)
+    handoff = Handoff.objects.create(
+        lead=lead,
+        from_team=lead.owner_team,
+        to_team=team,
+        sla=sla,
+        handed_off_at=when,
+        handed_off_by=by,
+        decision_due_at=due,
+        maturity_category=lead.maturity_category,
+    )
+    lead.sla = sla
+    _record(
+        lead,
+        kind=LeadEvent.Kind.HANDED_OFF,
+        by=by,
+        occurred_at=when,
+        now=now,
+        from_stage=lead.stage,
+        team=team,
+        sla=sla,
+        payload={"handoff": handoff.pk},
+    )
+    if due is not None:
+        FollowUp.objects.create(
+            lead=lead,
+            sla=sla,
+            handoff=handoff,
+            kind=FollowUp.Kind.HANDOFF_DECISION,
+            starts_at=when,
+            due_at=due,
+            owner_team=team,
+            created_at=now,
+        )
+    lead.save()
+    return handoff
+
+
+def _pending_handoff(lead: Lead) -> Handoff:
+    handoff = lead.handoffs.select_related("to_team", "from_team", "sla").filter(status=Handoff.Status.PENDING).first()
+    if handoff is None:
+        raise LeadConflict(_("There is no handoff waiting for a decision on this lead (already decided?)."))
+    return handoff
+
+
+def _decide(handoff: Handoff, status: str, by, when: dt.datetime, reason: str = "") -> None:
+    handoff.status = status
+    handoff.decided_at = when
+    handoff.decided_by = by
+    handoff.reason = reason
+    handoff.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+    for followup in _open_followups(handoff.lead, FollowUp.Kind.HANDOFF_DECISION).filter(handoff=handoff):
+        _close(followup, when)
+
+
+@transaction.atomic
+def lead_accept(*, lead: Lead, by, owner=None, occurred_at: dt.datetime | None = None) -> Lead:
+    """Sales accepts a pending handoff: the lead becomes an SQL owned by the sales team.
+
+    Opens the first-contact follow-up (H per maturity category) and the contact-attempts
+    window (K attempts within D business days), both starting at acceptance.
+    """
+    lead = _lock(lead)
+    handoff = _pending_handoff(lead)
+    if not permissions.can_decide_handoff(by, handoff.to_team):
+        _deny(_("You may not decide this handoff."))
+    if owner is None and is_member_of(by, handoff.to_team):
+        owner = by
+    if owner is not None and not is_member_of(owner, handoff.to_team):
+        raise ValidationError({"owner": _("The owner must be a member of %(team)s.") % {"team": handoff.to_team}})
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    _decide(handoff, Handoff.Status.ACCEPTED, by, when)
+    from_stage = _move(lead, Stage.SQL, when)
+    lead.owner_team = handoff.to_team
+    lead.owner_user = owner
+    lead.return_team = handoff.from_team
+    _record(
+        lead,
+        kind=LeadEvent.Kind.ACCEPTED,
+        by=by,
+        occurred_at=when,
+        now=now,
+        from_stage=from_stage,
+        to_stage=Stage.SQL,
+        team=handoff.to_team,
+        owner_user=owner,
+        sla=handoff.sla,
+        payload={"handoff": handoff.pk},
+    )
+    sla = handoff.sla
+    if sla is not None:
+        sla = SLA.objects.prefetch_related("commitments").get(pk=sla.pk)
+        calendar = sla.business_calendar
+        common = {
+            "lead": lead,
+            "sla": sla,
+            "handoff": handoff,
+            "starts_at": when,
+            "owner_team": handoff.to_team,
+            "owner_user": owner,
+            "created_at": now,
+        }
+        first_contact = sla.commitment(CommitmentKey.FIRST_CONTACT)
+        hours = first_contact.hours_for_category(lead.maturity_category) if first_contact else None
+        if hours:
+            FollowUp.objects.create(
+                kind=FollowUp.Kind.FIRST_CONTACT, due_at=calendar.add_business_hours(when, hours), **common
+            )
+        attempts = sla.commitment(CommitmentKey.CONTACT_ATTEMPTS)
+        if attempts is not None and attempts.days and attempts.attempts:
+            FollowUp.objects.create(
+                kind=FollowUp.Kind.CONTACT_ATTEMPTS,
+                due_at=calendar.add_business_days(when, attempts.days),
+                required_attempts=attempts.attempts,
+                **common,
+            )
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_reject(*, lead: Lead, by, reason: str, occurred_at: dt.datetime | None = None) -> Lead:
+    """Sales rejects a pending handoff with a reason; the MQL stays with marketing."""
+    lead = _lock(lead)
+    handoff = _pending_handoff(lead)
+    if not permissions.can_decide_handoff(by, handoff.to_team):
+        _deny(_("You may not decide this handoff."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the lead is rejected.")})
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    _decide(handoff, Handoff.Status.REJECTED, by, when, reason.strip())
+    _record(
+        lead,
+        kind=LeadEvent.Kind.REJECTED,
+        by=by,
+        occurred_at=when,
+        now=now,
+        from_stage=lead.stage,
+        team=handoff.from_team,
+        sla=handoff.sla,
+        reason=reason.strip(),
+        payload={"handoff": handoff.pk},
+    )
+    lead.save()
+    return lead
+
+
+# --- temporary ownership -----------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_take(
+    *, lead: Lead, by, until: dt.datetime, team: Team | None = None, occurred_at: dt.datetime | None = None
+) -> Lead:
+    """Sales takes a marketing lead temporarily when the SLA's maturity rule allows it."""
+    lead = _lock(lead)
+    if not permissions.can_take(by, lead):
+        _deny(_("You may not take this lead."))
+    if team is None:
+        sales_teams = teams_of(by, Function.SALES)
+        if len(sales_teams) != 1:
+            raise ValidationError({"team": _("Say which sales team takes the lead.")})
+        team = sales_teams[0]
+    if team.function != Function.SALES:
+        raise ValidationError({"team": _("Only a sales team can take a lead.")})
+    if lead.handoffs.filter(status=Handoff.Status.PENDING).exists():
+        raise LeadConflict(_("A handoff to sales is waiting for a decision."))
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    if timezone.is_naive(until):
+        until = timezone.make_aware(until)
+    if until <= when:
+        raise ValidationError({"until": _("The return date must be after the take.")})
+    sla = _governing_sla(lead.owner_team, team, when)
+    rule = sla.maturity_rule(lead.maturity_category) if sla is not None else None
+    if rule is None or not rule.sales_may_take:
+        raise ValidationError(
+            {"until": _("The SLA in force does not let sales take a lead of this maturity category.")}
+        )
+    if rule.take_max_days and until > when + dt.timedelta(days=rule.take_max_days):
+        raise ValidationError(
+            {"until": _("Sales may keep this lead at most %(days)s days.") % {"days": rule.take_max_days}}
+        )
+    owner = by if is_member_of(by, team) else None
+    lead.return_team = lead.owner_team
+    lead.owner_team = team
+    lead.owner_user = owner
+    lead.temporary_until = until
+    lead.sla = sla
+    _record(
+        lead,
+        kind=LeadEvent.Kind.TAKEN,
+        by=by,
+        occurred_at=when,
+        now=now,
+        from_stage=lead.stage,
+        team=team,
+        owner_user=owner,
+        sla=sla,
+        payload={"until": until.isoformat()},
+    )
+    FollowUp.objects.create(
+        lead=lead,
+        sla=sla,
+        kind=FollowUp.Kind.RETURN_DUE,
+        starts_at=when,
+        due_at=until,
+        owner_team=team,
+        owner_user=owner,
+        created_at=now,
+    )
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_return(*, lead: Lead, by, feedback: str = "", occurred_at: dt.datetime | None = None) -> Lead:
+    """Sales returns a lead to marketing for nurturing; feedback is asked for, not required.
+
+    A return without feedback counts against sales (``payload.has_feedback`` is False).
+    A sales-stage lead goes back to MQL; a temporarily taken lead keeps its stage.
+    """
+    lead = _lock(lead)
+    if not permissions.can_return(by, lead):
+        _deny(_("You may not return this lead to marketing."))
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    marketing_team = lead.return_team
+    if marketing_team is None:
+        last = lead.handoffs.filter(status=Handoff.Status.ACCEPTED).select_related("from_team").first()
+        marketing_team = last.from_team if last else None
+    if marketing_team is None:
+        raise ValidationError({"team": _("No marketing team to return this lead to.")})
+    feedback = (feedback or "").strip()
+    for followup in _open_followups(lead, FollowUp.Kind.RETURN_DUE):
+        _close(followup, when)
+    _cancel_open_followups(lead)
+    from_stage = lead.stage
+    to_stage = ""
+    if lead.stage in SALES_STAGES:
+        _move(lead, Stage.MQL, when)
+        to_stage = Stage.MQL
+    lead.owner_team = marketing_team
+    lead.owner_user = None
+    lead.temporary_until = None
+    lead.return_team = None
+    _record(
+        lead,
+        kind=LeadEvent.Kind.RETURNED,
+        by=by,
+        occurred_at=when,
+        now=now,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        team=marketing_team,
+        sla=lead.sla,
+        reason=feedback,
+        payload={"has_feedback": bool(feedback)},
+    )
+    lead.save()
+    return lead
+
+
+# --- activities and visits ---------------------------------------------------------------
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    lead: Lead,
+    kind: str,
+    outcome: str = Activity.Outcome.DONE,
+    note: str = "",
+    by,
+    occurred_at: dt.datetime | None = None,
+) -> Activity:
+    """Log a touch on a lead; sales contact attempts close the first-contact and attempt follow-ups."""
+    lead = _lock(lead)
+    if not permissions.can_work_lead(by, lead):
+        _deny(_("You may not log activities on this lead."))
+    if kind not in Activity.Kind.values:
+        raise ValidationError({"kind": _("Unknown activity kind.")})
+    if outcome not in Activity.Outcome.values:
+        raise ValidationError({"outcome": _("Unknown outcome.")})
+    now = timezone.now()
+    when = _when(lead, occurred_at, now)
+    # The acting side: the user's function, or (admin, or member of both) the lead's holder.
+    side = side_of(by) or lead.owner_team.function
+    event = _record(
+        lead,
+        kind=LeadEvent.Kind.ACTIVITY,
+        by=by,
+        occurred_at=when,
+        now=now,
+        team=lead.owner_team,
+        payload={"kind": kind, "outcome": outcome, "side": side},
+    )
+    activity = Activity.objects.create(
+        lead=lead,
+        event=event,
+        kind=kind,
+        outcome=outcome,
+        note=note,
+        actor=by,
+        side=side,
+        occurred_at=when,
+        recorded_at=now,
+        is_late_entry=event.is_late_entry,
+    )
+    if activity.is_contact_attempt:
+        for followup in _open_followups(lead, FollowUp.Kind.FIRST_CONTACT, FollowUp.Kind.CONTACT_ATTEMPTS):
+            if followup.kind == FollowUp.Kind.FIRST_CONTACT:
+                _close(followup, when)
+                continue
+            if when > followup.due_at:
+                continue
+            attempts = Activity.objects.filter(
+                lead=lead,
+                side=Function.SALES,
+                kind__in=Activity.CONTACT_KINDS,
+                occurred_at__gte=followup.starts_at,
+                occurred_at__lte=followup.due_at,
+            ).count()
+            if attempts >= (followup.required_attempts or 1):
+                _close(followup, when)
+    lead.save()
+    return activity
+
+
+@transaction.atomic
+def visits_record(*, month: dt.date, channel: str, count: int, by) -> VisitCount:
+    """Set the number of anonymous visits of a month for one channel (idempotent upsert)."""
+    if not (permissions.can_create_lead(by) and can_write(by)):
+        _deny(_("You may not record visits."))
+    channel = (channel or "").strip()
+    if not channel:
+        raise ValidationError({"channel": _("Give the channel.")})
+    if count is None or int(count) < 0:
+        raise ValidationError({"count": _("The count cannot be negative.")})
+    visit, _created = VisitCount.objects.update_or_create(
+        month=month.replace(day=1),
+        channel=channel,
+        defaults={"count": int(count), "updated_by": by},
+    )
+    return visit
