@@ -71,7 +71,7 @@ def current_month(sla: SLA, now: dt.datetime | None = None) -> dt.date:
     return now.astimezone(sla.business_calendar.tz).date().replace(day=1)
 
 
-def _pct(numerator: int, denominator: int) -> float | None:
+def percent(numerator: int, denominator: int) -> float | None:
     if not denominator:
         return None
     return round(100.0 * numerator / denominator, 1)
@@ -186,17 +186,17 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
         CommitmentKey.PROSPECTS_VOLUME: (events[f"reached_{Stage.PROSPECT}"], 1),
         CommitmentKey.MQL_VOLUME: (events[f"reached_{Stage.MQL}"], 1),
         CommitmentKey.MQL_ACCEPTANCE_RATE: (
-            _pct(handoffs["accepted"], handoffs["accepted"] + handoffs["rejected"]),
+            percent(handoffs["accepted"], handoffs["accepted"] + handoffs["rejected"]),
             handoffs["accepted"] + handoffs["rejected"],
         ),
-        CommitmentKey.HANDOFF_RESPONSE: (_pct(handoffs["due_decided_in_time"], handoffs["due"]), handoffs["due"]),
+        CommitmentKey.HANDOFF_RESPONSE: (percent(handoffs["due_decided_in_time"], handoffs["due"]), handoffs["due"]),
         CommitmentKey.FIRST_CONTACT: (
-            _pct(fu["first_contact_met"], fu["first_contact_due"]),
+            percent(fu["first_contact_met"], fu["first_contact_due"]),
             fu["first_contact_due"],
         ),
-        CommitmentKey.CONTACT_ATTEMPTS: (_pct(fu["attempts_met"], fu["attempts_due"]), fu["attempts_due"]),
+        CommitmentKey.CONTACT_ATTEMPTS: (percent(fu["attempts_met"], fu["attempts_due"]), fu["attempts_due"]),
         CommitmentKey.RETURN_FEEDBACK: (
-            _pct(events["returned_with_feedback"], events["returned"]),
+            percent(events["returned_with_feedback"], events["returned"]),
             events["returned"],
         ),
         CommitmentKey.WON_REVENUE: (_number(events["won_revenue"] or Decimal(0)), 1),
@@ -248,7 +248,7 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
     evaluable = sum(1 for c in commitments if c["status"] != "no_data")
     entries = {stage.value: events[f"reached_{stage}"] for stage in FUNNEL_STAGES}
     conversions = {
-        f"{a.value}_to_{b.value}": _pct(entries[b.value], entries[a.value])
+        f"{a.value}_to_{b.value}": percent(entries[b.value], entries[a.value])
         for a, b in itertools.pairwise(FUNNEL_STAGES)
     }
     distribution_labels = [f"≤ {upper} h" for upper in FIRST_CONTACT_BUCKETS] + [f"> {FIRST_CONTACT_BUCKETS[-1]} h"]
@@ -257,7 +257,7 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
         "sla": sla.pk,
         "month": f"{month:%Y-%m}",
         "state": state,
-        "overall": {"met": met, "evaluable": evaluable, "score": _pct(met, evaluable)},
+        "overall": {"met": met, "evaluable": evaluable, "score": percent(met, evaluable)},
         "commitments": commitments,
         "funnel": {
             "entries": entries,
