@@ -1,5 +1,15 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from reporting import views
+
 app_name = "reporting"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.report_list, name="report_list"),
+    path("<int:pk>/", views.report_detail, name="report_detail"),
+    path("<int:pk>/report.csv", views.report_csv, name="report_csv"),
+    path("<int:pk>/report.pdf", views.report_pdf, name="report_pdf"),
+    path("<int:pk>/recompute/", views.report_recompute_view, name="report_recompute"),
+]

@@ -1,3 +1,11 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from reporting.api import views
+
+urlpatterns = [
+    path("slas/<int:pk>/status/", views.SLAStatusView.as_view(), name="api-sla-status"),
+    path("reports/", views.MonthlyReportListView.as_view(), name="api-report-list"),
+    path("reports/<int:pk>/", views.MonthlyReportDetailView.as_view(), name="api-report-detail"),
+]

@@ -1,0 +1,33 @@
+"""Demo data: the stored monthly reports of the demo SLA's past months.
+
+Runs after the ``slas`` and ``leads`` seeds (``smarketing.demo.DEMO_APPS``). Idempotent:
+``report_compute`` returns the stored snapshot when it exists.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from reporting import compliance, queries
+from reporting.services import report_compute
+from slas.models import SLA
+
+# How far back the demo goes: the trend chart shows twelve months.
+MONTHS_BACK = 12
+
+
+def demo_slas(context) -> list[SLA]:
+    """The signed SLAs between the demo marketing and sales teams (every version)."""
+    marketing, sales = context.teams.get("marketing"), context.teams.get("sales")
+    if marketing is None or sales is None:
+        return []
+    return list(SLA.objects.for_teams(marketing, sales).filter(status__in=queries.SIGNED_STATUSES))
+
+
+def seed(context) -> None:
+    now = timezone.now()
+    for sla in demo_slas(context):
+        this_month = compliance.current_month(sla, now)
+        for month in queries.months_back(this_month, MONTHS_BACK + 1)[:-1]:
+            if queries.is_active_in(sla, month):
+                report_compute(sla=sla, month=month, task_name="demo")

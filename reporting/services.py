@@ -1,0 +1,90 @@
+"""State changes of the reporting app: computing and recomputing monthly report snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reporting import compliance
+from reporting.models import MonthlyReport, ReportAudit
+from slas.models import SLA
+from slas.permissions import can_recompute_report
+
+
+def _validate_closed_month(sla: SLA, month: dt.date) -> dt.date:
+    month = compliance.month_start(month)
+    _start, end = compliance.month_bounds(sla, month)
+    if end > timezone.now():
+        raise ValidationError({"month": _("A report can only be made for a month that has ended.")})
+    return month
+
+
+@transaction.atomic
+def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") -> MonthlyReport:
+    """The snapshot of ``sla`` for ``month``: created once, then returned as stored.
+
+    Computations of one SLA are serialised by a row lock on the SLA, so a second worker waits
+    and then finds the stored report; should two still race (another code path, a lock
+    released by a dead connection), the unique (sla, month) constraint refuses the second
+    insert and it reads the first one.
+    """
+    month = _validate_closed_month(sla, month)
+    SLA.objects.select_for_update().filter(pk=sla.pk).first()
+    existing = MonthlyReport.objects.filter(sla=sla, month=month).first()
+    if existing is not None:
+        return existing
+    data = compliance.compute(sla, month)
+    try:
+        with transaction.atomic():
+            return MonthlyReport.objects.create(
+                sla=sla,
+                month=month,
+                data=data,
+                engine_version=compliance.ENGINE_VERSION,
+                computed_at=timezone.now(),
+                computed_by=by,
+                computed_by_task=task_name,
+            )
+    except IntegrityError:
+        return MonthlyReport.objects.get(sla=sla, month=month)
+
+
+def _changes(old: dict, new: dict) -> dict:
+    """What a recomputation changed: overall figures and each commitment's actual/status."""
+    changes: dict = {}
+    if old.get("overall") != new.get("overall"):
+        changes["overall"] = {"before": old.get("overall"), "after": new.get("overall")}
+    before = {c["key"]: c for c in old.get("commitments", [])}
+    for commitment in new.get("commitments", []):
+        previous = before.get(commitment["key"], {})
+        for field in ("target", "actual", "status"):
+            if previous.get(field) != commitment.get(field):
+                changes.setdefault("commitments", {}).setdefault(commitment["key"], {})[field] = {
+                    "before": previous.get(field),
+                    "after": commitment.get(field),
+                }
+    if old.get("engine_version") != new.get("engine_version"):
+        changes["engine_version"] = {"before": old.get("engine_version"), "after": new.get("engine_version")}
+    return changes
+
+
+@transaction.atomic
+def report_recompute(*, report: MonthlyReport, by) -> MonthlyReport:
+    """A manager recomputes a stored report (e.g. after late entries); audited with the diff."""
+    if not can_recompute_report(by, report.sla):
+        raise PermissionDenied(_("Only a manager of one of the SLA's teams may recompute its report."))
+    report = MonthlyReport.objects.select_for_update().select_related("sla").get(pk=report.pk)
+    data = compliance.compute(report.sla, report.month)
+    changes = _changes(report.data, data)
+    report.data = data
+    report.engine_version = compliance.ENGINE_VERSION
+    report.computed_at = timezone.now()
+    report.computed_by = by
+    report.computed_by_task = ""
+    report.save(update_fields=["data", "engine_version", "computed_at", "computed_by", "computed_by_task"])
+    ReportAudit.objects.create(report=report, recomputed_by=by, recomputed_at=report.computed_at, changes=changes)
+    return report

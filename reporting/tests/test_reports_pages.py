@@ -1,0 +1,110 @@
+"""Report pages, exports, recompute button."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from leads.models import Lead, LeadEvent
+from reporting.models import ReportAudit
+from reporting.services import report_compute
+from reporting.tests.builders import at, event, followup, reach
+from slas.models import SLA
+from slas.tests.factories import make_sla
+
+MARCH = dt.date(2026, 3, 1)
+
+
+@pytest.fixture
+def report(roles):
+    sla = make_sla(roles.marketing, roles.sales, status=SLA.Status.ACTIVE)
+    lead = Lead.objects.create(first_name="Zoé", last_name="Martin", owner_team=roles.marketing)
+    reach(
+        lead,
+        "prospect",
+        at("2026-03-03 10:00"),
+        team=roles.marketing,
+        recorded_at=at("2026-03-06 10:00"),
+        is_late_entry=True,
+    )
+    event(lead, LeadEvent.Kind.RETURNED, at("2026-03-12 10:00"), sla=sla, payload={"has_feedback": False})
+    followup(
+        lead,
+        sla,
+        "first_contact",
+        due=at("2026-03-10 10:00"),
+        done=at("2026-03-10 09:00"),
+        hours=2.5,
+        owner_user=roles.sales_member,
+    )
+    return report_compute(sla=sla, month=MARCH)
+
+
+def test_the_report_page_shows_both_sides_and_the_lists(client, roles, report):
+    client.force_login(roles.sales_manager)
+    response = client.get(reverse("reporting:report_detail", args=[report.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        "Marketing",
+        "Sales",
+        "New prospects",
+        "First contact in time",
+        "Zoé Martin",
+        "Per owner",
+        "chart.umd.min.js",
+        'id="report-charts"',
+        "Recompute",
+        "Late entries",
+        "without feedback",
+    ):
+        assert text in html, text
+
+
+def test_a_member_sees_the_report_without_owner_breakdown_or_recompute(client, roles, report):
+    client.force_login(roles.viewer)
+    html = client.get(reverse("reporting:report_detail", args=[report.pk])).content.decode()
+    assert "Per owner" not in html
+    assert "Recompute" not in html
+    assert client.post(reverse("reporting:report_recompute", args=[report.pk])).status_code == 403
+    assert not ReportAudit.objects.exists()
+
+
+def test_a_manager_recomputes_from_the_page(client, roles, report):
+    client.force_login(roles.mkt_manager)
+    response = client.post(reverse("reporting:report_recompute", args=[report.pk]))
+    assert response.status_code == 302
+    assert ReportAudit.objects.filter(report=report, recomputed_by=roles.mkt_manager).exists()
+
+
+def test_the_list_links_every_report(client, roles, report):
+    client.force_login(roles.sales_member)
+    html = client.get(reverse("reporting:report_list")).content.decode()
+    assert reverse("reporting:report_detail", args=[report.pk]) in html
+    assert reverse("reporting:report_pdf", args=[report.pk]) in html
+
+
+def test_csv_export(client, roles, report):
+    client.force_login(roles.viewer)
+    response = client.get(reverse("reporting:report_csv", args=[report.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("SLA,")
+    assert any(line.startswith("New prospects,prospects_volume,marketing,count,100,1,missed") for line in lines)
+
+
+def test_pdf_export(client, roles, report):
+    client.force_login(roles.viewer)
+    response = client.get(reverse("reporting:report_pdf", args=[report.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert len(response.content) > 2000
+
+
+def test_anonymous_users_are_sent_to_login(client, report):
+    response = client.get(reverse("reporting:report_detail", args=[report.pk]))
+    assert response.status_code == 302

@@ -1,0 +1,258 @@
+"""Pages of the reporting app: dashboard (home), monthly reports, CSV and PDF exports."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from leads.models import FollowUp
+from reporting import compliance, queries
+from reporting.models import MonthlyReport
+from reporting.services import report_recompute
+from slas.models import SLA, CommitmentKey, Milestone, Team
+from slas.permissions import can_draft_sla, can_manage_users, can_recompute_report
+
+# Every status is shown with a word and an icon, never by colour alone.
+STATUS_DISPLAY = {
+    "met": (gettext_lazy("Met"), "check-circle-fill", "success"),
+    "on_track": (gettext_lazy("On track"), "graph-up-arrow", "success"),
+    "missed": (gettext_lazy("Missed"), "x-circle-fill", "danger"),
+    "at_risk": (gettext_lazy("At risk"), "exclamation-triangle-fill", "warning"),
+    "no_data": (gettext_lazy("No data yet"), "dash-circle", "secondary"),
+}
+SIDE_LABELS = {"marketing": gettext_lazy("Marketing"), "sales": gettext_lazy("Sales"), "shared": gettext_lazy("Shared")}
+STAGE_LABELS = {
+    "visitor": gettext_lazy("Visitors"),
+    "prospect": gettext_lazy("Prospects"),
+    "mql": gettext_lazy("MQLs"),
+    "sql": gettext_lazy("SQLs"),
+    "opportunity": gettext_lazy("Opportunities"),
+    "client": gettext_lazy("Clients"),
+}
+
+
+def decorate(status: dict) -> dict:
+    """Adds display labels, icons and progress widths to an engine status (for templates)."""
+    labels = dict(CommitmentKey.choices)
+    for commitment in status["commitments"]:
+        label, icon, tone = STATUS_DISPLAY[commitment["status"]]
+        commitment.update(
+            label=labels.get(commitment["key"], commitment["key"]),
+            status_label=label,
+            icon=icon,
+            tone=tone,
+            side_label=SIDE_LABELS.get(commitment["side"], commitment["side"]),
+        )
+        target, shown = commitment["target"], commitment["projected"]
+        value = commitment["actual"]
+        commitment["progress"] = min(100, round(100 * (value or 0) / target)) if target else 0
+        commitment["projected_progress"] = min(100, round(100 * (shown or 0) / target)) if target else 0
+    status["by_side"] = [
+        {
+            "side": side,
+            "label": SIDE_LABELS[side],
+            "commitments": [c for c in status["commitments"] if c["side"] == side],
+        }
+        for side in ("marketing", "sales", "shared")
+    ]
+    status["at_risk"] = [c for c in status["commitments"] if c["status"] in ("at_risk", "missed")]
+    entries = status["funnel"]["entries"]
+    status["funnel_rows"] = [
+        {"stage": stage, "label": STAGE_LABELS[stage], "count": entries.get(stage, 0)} for stage in STAGE_LABELS
+    ]
+    widest = max([row["count"] for row in status["funnel_rows"]] + [1])
+    for row in status["funnel_rows"]:
+        # Bar width for the PDF (no JavaScript there): a share of the 60 % column.
+        row["bar_width"] = max(1, round(60 * row["count"] / widest)) if row["count"] else 0
+        row["rest_width"] = 60 - row["bar_width"]
+    return status
+
+
+def chart_data(status: dict, trend: dict | None) -> dict:
+    """What the Chart.js scripts draw; the same figures are in the tables beside the charts."""
+    labels = dict(CommitmentKey.choices)
+    data = {
+        "funnel": {
+            "labels": [str(row["label"]) for row in status["funnel_rows"]],
+            "counts": [row["count"] for row in status["funnel_rows"]],
+        },
+        "distribution": status["funnel"]["first_contact_distribution"],
+    }
+    if trend:
+        data["trend"] = {
+            "labels": trend["labels"],
+            "series": [
+                {"label": str(labels.get(key, key)), "data": values["actual"]}
+                for key, values in trend["series"].items()
+                if key in ("prospects_volume", "mql_volume", "new_clients")
+            ],
+            "rates": [
+                {"label": str(labels.get(key, key)), "data": values["actual"]}
+                for key, values in trend["series"].items()
+                if key in ("mql_acceptance_rate", "handoff_response", "first_contact", "contact_attempts")
+            ],
+        }
+    return data
+
+
+def trend_rows(trend: dict) -> list[dict]:
+    labels = dict(CommitmentKey.choices)
+    return [{"label": labels.get(key, key), "values": values["actual"]} for key, values in trend["series"].items()]
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """Home: the current month of every SLA in force, at-risk commitments first."""
+    sla_count = SLA.objects.count()
+    context = {
+        "team_count": Team.objects.count(),
+        "sla_count": sla_count,
+        "can_manage_users": can_manage_users(request.user),
+        "can_draft_sla": can_draft_sla(request.user),
+    }
+    if not sla_count:
+        return render(request, "home.html", context)
+    now = timezone.now()
+    slas = (
+        SLA.objects.in_force_on(timezone.localdate())
+        .select_related("marketing_team", "sales_team", "calendar")
+        .prefetch_related("commitments", "calendar__hours", "calendar__closed_dates")
+        .order_by("title")
+    )
+    boards = []
+    for sla in slas:
+        status = decorate(compliance.compute(sla, compliance.current_month(sla, now), now=now))
+        trend = queries.trend(sla, now=now, current=status)
+        boards.append(
+            {
+                "sla": sla,
+                "status": status,
+                "trend": trend,
+                "trend_rows": trend_rows(trend),
+                "charts": chart_data(status, trend),
+                "chart_id": f"charts-{sla.pk}",
+            }
+        )
+    boards.sort(key=lambda board: -len(board["status"]["at_risk"]))
+    context.update(
+        boards=boards,
+        my_overdue=FollowUp.objects.overdue(now)
+        .filter(owner_user=request.user)
+        .select_related("lead", "sla")
+        .order_by("due_at")[:20],
+        milestones=Milestone.objects.filter(sla__in=[b["sla"] for b in boards], due_date__gte=timezone.localdate())
+        .select_related("sla", "owner_team")
+        .order_by("due_date")[:8],
+    )
+    return render(request, "reporting/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def report_list(request):
+    reports = MonthlyReport.objects.select_related("sla", "computed_by").order_by("-month", "sla__title")
+    sla_id = request.GET.get("sla")
+    if sla_id and sla_id.isdigit():
+        reports = reports.filter(sla_id=int(sla_id))
+    page = Paginator(reports, 25).get_page(request.GET.get("page"))
+    return render(request, "reporting/report_list.html", {"page": page, "reports": page.object_list})
+
+
+def _report(pk: int) -> MonthlyReport:
+    return get_object_or_404(
+        MonthlyReport.objects.select_related("sla", "sla__marketing_team", "sla__sales_team", "computed_by"), pk=pk
+    )
+
+
+def _report_context(request, report: MonthlyReport) -> dict:
+    status = decorate(copy.deepcopy(report.data))
+    trend = queries.trend(report.sla, until=report.month)
+    is_manager = can_recompute_report(request.user, report.sla)
+    return {
+        "report": report,
+        "sla": report.sla,
+        "status": status,
+        "trend": trend,
+        "trend_rows": trend_rows(trend),
+        "charts": chart_data(status, trend),
+        "chart_id": "report-charts",
+        "can_recompute": is_manager,
+        "owners": queries.owner_breakdown(report.sla, report.month) if is_manager else None,
+        "late_entries": queries.late_entries(report.sla, report.month),
+        "returns_without_feedback": queries.returns_without_feedback(report.sla, report.month),
+        "audits": report.audits.select_related("recomputed_by")[:10],
+    }
+
+
+@login_required
+@require_GET
+def report_detail(request, pk: int):
+    report = _report(pk)
+    return render(request, "reporting/report_detail.html", _report_context(request, report))
+
+
+@login_required
+@require_GET
+def report_csv(request, pk: int):
+    report = _report(pk)
+    status = decorate(copy.deepcopy(report.data))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("SLA"), report.sla.title, _("Month"), status["month"], _("State"), status["state"]])
+    writer.writerow([_("Commitment"), _("Key"), _("Side"), _("Unit"), _("Target"), _("Actual"), _("Status")])
+    for c in status["commitments"]:
+        writer.writerow([c["label"], c["key"], c["side"], c["unit"], c["target"], c["actual"], c["status"]])
+    overall = status["overall"]
+    writer.writerow(
+        [_("Overall compliance"), "", "", "%", "", overall["score"], f"{overall['met']}/{overall['evaluable']}"]
+    )
+    writer.writerow([])
+    writer.writerow([_("Stage"), _("Entries in the month")])
+    for row in status["funnel_rows"]:
+        writer.writerow([row["label"], row["count"]])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="report-{report.sla_id}-{status["month"]}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def report_pdf(request, pk: int):
+    """The report as a PDF (xhtml2pdf: pure Python), with bars drawn in HTML instead of JS charts."""
+    from xhtml2pdf import pisa
+
+    report = _report(pk)
+    context = _report_context(request, report)
+    html = render_to_string("reporting/report_pdf.html", context, request=request)
+    output = io.BytesIO()
+    result = pisa.CreatePDF(html, dest=output, encoding="utf-8")
+    if result.err:
+        return HttpResponse(_("The PDF could not be produced."), status=500, content_type="text/plain")
+    response = HttpResponse(output.getvalue(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="report-{report.sla_id}-{report.month:%Y-%m}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def report_recompute_view(request, pk: int):
+    report = _report(pk)
+    if not can_recompute_report(request.user, report.sla):
+        raise PermissionDenied
+    report_recompute(report=report, by=request.user)
+    messages.success(request, _("The report was recomputed; the change is recorded in its audit trail."))
+    return redirect("reporting:report_detail", pk=report.pk)
