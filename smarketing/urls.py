@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from reporting.notification_views import calendar_feed
+
 from . import views
 
 urlpatterns = [
@@ -20,4 +22,6 @@ urlpatterns = [
     path("slas/", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("reports/", include("reporting.urls")),
+    path("notifications/", include("reporting.notification_urls")),
+    path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]

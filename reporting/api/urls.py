@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from .notification_views import NotificationListView
+
+urlpatterns: list = [
+    path("notifications/", NotificationListView.as_view(), name="api-notification-list"),
+]
