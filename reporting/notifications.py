@@ -314,6 +314,12 @@ def slas_in_force_during(queryset, month: dt.date):
     )
 
 
+def _in_force_during(sla: SLA, month: dt.date) -> bool:
+    """``slas_in_force_during`` for one loaded SLA, without a query."""
+    superseded_before = sla.superseded_on is not None and sla.superseded_on <= month
+    return sla.start_date <= _month_end(month) and sla.end_date >= month and not superseded_before
+
+
 def monthly_reports_due(now: dt.datetime | None = None) -> list[tuple[SLA, dt.date]]:
     """(SLA, month) pairs whose report must be computed and sent now and was not sent yet.
 
@@ -333,7 +339,7 @@ def monthly_reports_due(now: dt.datetime | None = None) -> list[tuple[SLA, dt.da
     due = []
     for sla in candidates.distinct():
         month = report_month_due(now, _sla_time_zone(sla))
-        if (sla.pk, month) in sent or not slas_in_force_during(SLA.objects.filter(pk=sla.pk), month).exists():
+        if (sla.pk, month) in sent or not _in_force_during(sla, month):
             continue
         due.append((sla, month))
     return due

@@ -47,3 +47,10 @@ def test_the_api_lists_the_log_with_filters(log, client):
     assert client.get("/api/v1/notifications/", {"kind": "nonsense"}).status_code == 400
     client.logout()
     assert client.get("/api/v1/notifications/").status_code in {401, 403}
+
+
+def test_the_notification_api_is_in_the_openapi_schema(roles, client):
+    client.force_login(roles.admin)
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"/api/v1/notifications/" in response.content
