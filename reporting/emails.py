@@ -25,9 +25,9 @@ from .models import MonthlyReport, Notification
 UNSUBSCRIBE_SALT = "reporting.unsubscribe"
 
 
-def build(name: str, *, to: str, context: dict, language: str) -> EmailMultiAlternatives:
-    """Render the three templates of e-mail ``name`` in ``language`` into a text + HTML message."""
-    with translation.override(language):
+def build(name: str, *, to: str, context: dict, language: str, time_zone: str | None = None) -> EmailMultiAlternatives:
+    """Render the three templates of e-mail ``name`` in ``language`` (times in ``time_zone``) into text + HTML."""
+    with translation.override(language), timezone.override(ZoneInfo(time_zone) if time_zone else None):
         context = {**context, "site_url": settings.SITE_URL, "language": language}
         subject = " ".join(render_to_string(f"emails/{name}-subject.html", context).split())
         text = render_to_string(f"emails/{name}-body-text.html", context)
@@ -153,18 +153,23 @@ def _followup_context(notification: Notification) -> dict:
     }
 
 
-def overdue(notification: Notification) -> EmailMultiAlternatives:
-    recipient = notification.recipient
+def _followup_email(name: str, notification: Notification) -> EmailMultiAlternatives:
+    profile = _profile(notification.recipient)
     return build(
-        "overdue", to=recipient.email, context=_followup_context(notification), language=_profile(recipient).language
+        name,
+        to=notification.recipient.email,
+        context=_followup_context(notification),
+        language=profile.language,
+        time_zone=profile.time_zone,
     )
+
+
+def overdue(notification: Notification) -> EmailMultiAlternatives:
+    return _followup_email("overdue", notification)
 
 
 def escalation(notification: Notification) -> EmailMultiAlternatives:
-    recipient = notification.recipient
-    return build(
-        "escalation", to=recipient.email, context=_followup_context(notification), language=_profile(recipient).language
-    )
+    return _followup_email("escalation", notification)
 
 
 def at_risk(notification: Notification) -> EmailMultiAlternatives:

@@ -108,3 +108,10 @@ def test_the_command_sends_each_recipient_one_email_and_nothing_when_run_again(
         call_command("send_monthly_reports", "--month", "2026-10")
     assert len(mail.outbox) == 2
     assert Notification.objects.filter(kind=Notification.Kind.MONTHLY_REPORT, status="sent").count() == 2
+
+
+def test_the_command_rejects_a_malformed_month(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("send_monthly_reports", "--month", "October")

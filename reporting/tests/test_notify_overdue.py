@@ -177,3 +177,30 @@ def test_concurrent_scans_alert_once(roles):
         thread.join()
     assert errors == []
     assert Notification.objects.filter(kind=Notification.Kind.OVERDUE).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("due_at", "escalate_at"),
+    [
+        # Across the end of summer time: Friday 16:00 CEST + 4 h → Monday 11:00 CET (10:00 UTC).
+        (dt.datetime(2026, 10, 23, 14, 0, tzinfo=UTC), dt.datetime(2026, 10, 26, 10, 0, tzinfo=UTC)),
+        # Over Armistice Day (Wednesday 11 November, a French holiday): Tuesday 16:00 → Thursday 11:00 Paris.
+        (dt.datetime(2026, 11, 10, 15, 0, tzinfo=UTC), dt.datetime(2026, 11, 12, 10, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_escalation_delay_counts_business_hours_across_dst_and_holidays(roles, sla, due_at, escalate_at):
+    from reporting.notifications import escalation_time
+
+    assert escalation_time(followup(sla, due_at=due_at, owner_user=roles.sales_member)) == escalate_at
+
+
+def test_the_overdue_alert_is_in_the_recipients_language(roles, sla, django_capture_on_commit_callbacks):
+    set_profile(roles.sales_member, language="fr", time_zone="America/New_York")
+    followup(sla, due_at=DUE, owner_user=roles.sales_member)
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        followups_alert_overdue()
+    message = mail.outbox[0]
+    assert "Premier contact attendu" in message.subject
+    assert "2026-11-20 10:00" in message.body  # New York time
+    assert "Premier contact attendu" in message.alternatives[0].content
+    assert '<html lang="fr">' in message.alternatives[0].content
