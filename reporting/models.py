@@ -90,6 +90,8 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Set by the delivery task that claimed the row; a stale claim (worker died) is released by the relay.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -102,3 +104,32 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient} ({self.status})"
+
+
+class OverdueAlert(models.Model):
+    """Bookkeeping of one overdue follow-up: the owner was alerted, the escalation is due at ``escalate_at``.
+
+    The row is the claim: it is created once (one-to-one) in the transaction that writes the owner
+    notifications, and the escalation scan walks only rows not escalated yet whose time has come.
+    """
+
+    followup = models.OneToOneField("leads.FollowUp", on_delete=models.CASCADE, related_name="overdue_alert")
+    owner_alerted_at = models.DateTimeField(default=timezone.now)
+    escalate_at = models.DateTimeField()
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["escalated_at", "escalate_at"])]
+
+    def __str__(self) -> str:
+        return f"overdue alert for follow-up {self.followup_id}"
+
+
+class ScanWatermark(models.Model):
+    """How far a periodic scan got, so the next run only looks at what is new since then."""
+
+    name = models.CharField(max_length=60, unique=True)
+    scanned_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.scanned_until:%Y-%m-%d %H:%M}"

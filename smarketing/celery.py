@@ -29,6 +29,28 @@ app.conf.beat_schedule = {
         "task": "slas.tasks.expire_due_slas",
         "schedule": crontab(minute="5", hour="0"),
     },
+    # Every hour at :05: each SLA's previous-month report is due from the 1st, 06:00 in the SLA's own
+    # time zone; the task decides which (SLA, month) pairs are due and not sent yet (sent once per row).
+    "monthly-reports-due": {
+        "task": "reporting.tasks.dispatch_monthly_reports",
+        "schedule": crontab(minute="5"),
+    },
+    # Every 5 minutes: alert the owners of follow-ups that became overdue since the last scan, and
+    # escalate to managers those still open after the SLA's escalation delay.
+    "overdue-followups-scan": {
+        "task": "reporting.tasks.scan_overdue_followups",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Every hour on the hour: digests go out from 08:00 in each recipient's time zone, once a day.
+    "daily-digests": {
+        "task": "reporting.tasks.dispatch_digests",
+        "schedule": crontab(minute="0"),
+    },
+    # Every minute: re-enqueue notifications whose task was lost or whose retry time has come.
+    "notifications-relay": {
+        "task": "reporting.tasks.relay_notifications",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reporting import views as reporting_views
+from reporting.notification_views import calendar_feed
 
 from . import views
 
@@ -23,4 +24,6 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("capture/", include("leads.capture_urls")),
     path("reports/", include("reporting.urls")),
+    path("notifications/", include("reporting.notification_urls")),
+    path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
 ]

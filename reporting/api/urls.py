@@ -4,8 +4,11 @@ from django.urls import path
 
 from reporting.api import views
 
+from .notification_views import NotificationListView
+
 urlpatterns = [
     path("slas/<int:pk>/status/", views.SLAStatusView.as_view(), name="api-sla-status"),
     path("reports/", views.MonthlyReportListView.as_view(), name="api-report-list"),
     path("reports/<int:pk>/", views.MonthlyReportDetailView.as_view(), name="api-report-detail"),
+    path("notifications/", NotificationListView.as_view(), name="api-notification-list"),
 ]

@@ -1,0 +1,84 @@
+"""The private iCalendar feed of a user: open follow-ups (due times) and their teams' SLA milestones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from leads.models import FollowUp
+from slas.models import SLA, Membership, Milestone
+
+# Repeating milestones are expanded this many months ahead (and one back).
+MILESTONE_MONTHS_AHEAD = 12
+
+
+def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
+    """The user's feed as iCalendar bytes; follow-up times are in their SLA's time zone."""
+    now = now or timezone.now()
+    host = settings.SITE_URL.split("//")[-1].split("/")[0] or "smarketing"
+    calendar = Calendar()
+    calendar.add("prodid", "-//smarketing//calendar feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "smarketing")
+    team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    followups = (
+        FollowUp.objects.open()
+        .filter(Q(owner_user=user) | Q(owner_user__isnull=True, owner_team_id__in=team_ids))
+        .select_related("lead", "sla__calendar")
+        .order_by("due_at", "pk")
+    )
+    for followup in followups:
+        tz = ZoneInfo(followup.sla.calendar.time_zone) if followup.sla and hasattr(followup.sla, "calendar") else dt.UTC
+        event = Event()
+        event.add("uid", f"followup-{followup.pk}@{host}")
+        event.add("summary", f"{followup.get_kind_display()}: {followup.lead}")
+        event.add("dtstart", followup.due_at.astimezone(tz))
+        event.add("dtend", followup.due_at.astimezone(tz) + dt.timedelta(minutes=15))
+        event.add("dtstamp", now)
+        event.add("url", f"{settings.SITE_URL}/leads/{followup.lead_id}/")
+        calendar.add_component(event)
+    slas = SLA.objects.filter(Q(marketing_team_id__in=team_ids) | Q(sales_team_id__in=team_ids)).filter(
+        status=SLA.Status.ACTIVE
+    )
+    milestones = Milestone.objects.filter(sla__in=slas).select_related("sla", "owner_team").order_by("due_date", "pk")
+    horizon = (now + dt.timedelta(days=31 * MILESTONE_MONTHS_AHEAD)).date()
+    for milestone in milestones:
+        for day in _occurrences(milestone, now.date() - dt.timedelta(days=31), horizon):
+            event = Event()
+            event.add("uid", f"milestone-{milestone.pk}-{day.isoformat()}@{host}")
+            event.add("summary", f"{milestone.title} ({milestone.sla.title})")
+            event.add("dtstart", day)
+            event.add("dtend", day + dt.timedelta(days=1))
+            event.add("dtstamp", now)
+            event.add("description", str(milestone.owner_team))
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _occurrences(milestone: Milestone, start: dt.date, end: dt.date) -> list[dt.date]:
+    """The milestone's date, or every monthly repetition within the SLA's period and [start, end]."""
+    if not milestone.repeats_monthly:
+        return [milestone.due_date]
+    days = []
+    day = milestone.due_date
+    month_index = 0
+    while day <= min(end, milestone.sla.end_date):
+        if day >= start:
+            days.append(day)
+        month_index += 1
+        year, month = divmod(milestone.due_date.month - 1 + month_index, 12)
+        try:
+            day = milestone.due_date.replace(year=milestone.due_date.year + year, month=month + 1)
+        except ValueError:  # the 31st in a shorter month: the month's last day
+            day = (
+                dt.date(milestone.due_date.year + year, month + 2, 1) - dt.timedelta(days=1)
+                if month < 11
+                else dt.date(milestone.due_date.year + year, 12, 31)
+            )
+    return days
