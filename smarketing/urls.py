@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import profile_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/profile/", profile_views.profile, name="profile"),
+    path("accounts/profile/tokens/<int:pk>/revoke/", profile_views.revoke_token, name="profile_token_revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -20,4 +22,9 @@ urlpatterns = [
     path("slas/", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("reports/", include("reporting.urls")),
+    path("webhooks/", include("smarketing.webhook_urls")),
 ]
+
+# JSON bodies for /api/ paths, the usual pages elsewhere.
+handler404 = "smarketing.api_views.handler404"
+handler500 = "smarketing.api_views.handler500"
