@@ -62,7 +62,7 @@ _ERROR_RESPONSES = {
     "400": ("Bad input: field errors or a detail message.", "bad"),
     "401": ("Not authenticated: missing or invalid token.", "error"),
     "403": ("Authenticated, but not allowed (SPEC §7).", "error"),
-    "404": ("No such object.", "error"),
+    "404": ("No such object (or no such page of a list).", "error"),
     "409": ("The change conflicts with the object's current state.", "error"),
     "415": ("Unsupported media type: send JSON.", "error"),
     "429": ("Too many requests: see the Retry-After header.", "error"),
@@ -78,13 +78,12 @@ def add_error_responses(result, generator, request, public):
     schemas.setdefault("Error", ERROR_SCHEMA)
     schemas.setdefault("FieldErrors", FIELD_ERRORS_SCHEMA)
     bad_request = {"anyOf": [_ERROR_REF, {"$ref": "#/components/schemas/FieldErrors"}]}
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            codes = ["400", "401", "403", "429"]
-            if "{" in path:
-                codes.append("404")
+            # 404 everywhere: an unknown id, or a page number past the end of a list.
+            codes = ["400", "401", "403", "404", "429"]
             if method in {"post", "put", "patch", "delete"}:
                 codes.append("409")
             if method in {"post", "put", "patch"}:

@@ -11,6 +11,7 @@ from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -129,6 +130,7 @@ class WebhookListView(GenericAPIView):
     """List or create webhook subscriptions (admins and managers)."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+    parser_classes = [JSONParser]
     serializer_class = WebhookSubscriptionSerializer
     queryset = WebhookSubscription.objects.all()
 
@@ -152,6 +154,7 @@ class WebhookDetailView(GenericAPIView):
     """Read, change or delete one webhook subscription."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+    parser_classes = [JSONParser]
     serializer_class = WebhookSubscriptionSerializer
     queryset = WebhookSubscription.objects.all()
 

@@ -205,7 +205,9 @@ def test_the_api_manages_subscriptions_sends_a_test_and_shows_the_log(roles, dja
         )
         assert response.status_code == 201, response.json()
         sub_id = response.json()["id"]
-        response = client.patch(f"/api/v1/webhooks/{sub_id}/", {"events": ["sla.at_risk", "report.ready"]})
+        response = client.patch(
+            f"/api/v1/webhooks/{sub_id}/", {"events": ["sla.at_risk", "report.ready"]}, format="json"
+        )
         assert response.json()["events"] == ["report.ready", "sla.at_risk"]
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"/api/v1/webhooks/{sub_id}/test/")
