@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from slas.models import Profile
 
+from .api_views import can_manage_webhooks
 from .models import ApiToken
 from .tokens import api_token_create, api_token_revoke
 
@@ -72,6 +73,7 @@ def profile(request):
         "new_key": new_key,
         "tokens": ApiToken.objects.filter(user=request.user),
         "calendar_feed_url": _calendar_feed_url(request, profile),
+        "can_manage_webhooks": can_manage_webhooks(request.user),
     }
     return render(request, "account/profile.html", context)
 

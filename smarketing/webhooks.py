@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import random
 import secrets
 import socket
@@ -41,6 +42,7 @@ EVENT_TYPES = [
     "report.ready",
 ]
 TEST_EVENT = "webhook.test"
+logger = logging.getLogger(__name__)
 RETRY_WINDOW = timedelta(hours=24)
 BASE_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
@@ -146,8 +148,13 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription, by) -> Non
 def _queue(delivery_ids: list[int]) -> None:
     from .webhook_tasks import deliver_webhook
 
-    for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
+    try:
+        for delivery_id in delivery_ids:
+            deliver_webhook.delay(delivery_id)
+    except Exception:
+        # The change is already committed: never turn it into an error for the caller.
+        # The rows are pending and due, so the periodic relay sends them once the broker is back.
+        logger.exception("could not queue webhook deliveries %s", delivery_ids)
 
 
 def _create_deliveries(subscriptions, event_type: str, obj: dict) -> list[WebhookDelivery]:
@@ -180,6 +187,8 @@ def emit_event(event_type: str, obj: dict) -> None:
     Call inside the service's transaction: the rows commit (and the tasks are queued) with
     the change that caused the event, or not at all.
     """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type: {event_type!r}")
     subscriptions = [
         sub for sub in WebhookSubscription.objects.filter(is_active=True) if event_type in (sub.events or [])
     ]

@@ -264,3 +264,8 @@ def test_the_web_ui_creates_a_webhook_sends_a_test_and_shows_the_log(roles, clie
     assert b"webhook.test" in page.content and b"410" in page.content
     response = client.post(reverse("webhooks:create"), {"url": "file:///etc/passwd", "events": ["lead.accepted"]})
     assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_an_unknown_event_type_is_a_programming_error(db):
+    with pytest.raises(ValueError, match=r"lead\.handedoff"):
+        webhooks.emit_event("lead.handedoff", {})
