@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -53,6 +53,24 @@ class ObtainTokenView(APIView):
         auth=[],
         tags=["auth"],
         summary="Create an API token",
+        examples=[
+            OpenApiExample(
+                "Credentials",
+                value={"username": "marion", "password": "…", "name": "website"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "New token",
+                value={
+                    "token": "smk_q3JkN0…",
+                    "name": "website",
+                    "prefix": "smk_q3JkN0Xy",
+                    "created_at": "2026-03-02T09:15:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)

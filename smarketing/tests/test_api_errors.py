@@ -71,3 +71,15 @@ def test_a_server_error_on_an_api_path_is_json(rf):
     response = handler500(rf.get("/api/v1/anything/"))
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
+
+
+def test_session_auth_enforces_csrf_on_writes(roles, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(roles.admin)
+    assert client.get("/api/v1/webhooks/").status_code == 200
+    response = client.post(
+        "/api/v1/webhooks/", {"url": "http://127.0.0.1/x", "events": ["report.ready"]}, format="json"
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
