@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -35,4 +36,67 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, IntegrityError):
+        # A uniqueness race lost against a concurrent request: the state changed under us.
+        exc = Conflict()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # ``raise ValidationError("message")`` yields a bare list; keep the documented shape.
+        response.data = {"detail": " ".join(str(m) for m in response.data)}
+    return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+    "description": "An error that is not about one field.",
+}
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+    "description": "Field errors: each invalid field (or `non_field_errors`) with its messages.",
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_ERROR_RESPONSES = {
+    "400": ("Bad input: field errors or a detail message.", "bad"),
+    "401": ("Not authenticated: missing or invalid token.", "error"),
+    "403": ("Authenticated, but not allowed (SPEC §7).", "error"),
+    "404": ("No such object (or no such page of a list).", "error"),
+    "409": ("The change conflicts with the object's current state.", "error"),
+    "415": ("Unsupported media type: send JSON.", "error"),
+    "429": ("Too many requests: see the Retry-After header.", "error"),
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular hook: error components and the error responses of every operation.
+
+    Added to whatever operations the URLconf holds, so endpoints added later are covered.
+    """
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", ERROR_SCHEMA)
+    schemas.setdefault("FieldErrors", FIELD_ERRORS_SCHEMA)
+    bad_request = {"anyOf": [_ERROR_REF, {"$ref": "#/components/schemas/FieldErrors"}]}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            # 404 everywhere: an unknown id, or a page number past the end of a list.
+            codes = ["400", "401", "403", "404", "429"]
+            if method in {"post", "put", "patch", "delete"}:
+                codes.append("409")
+            if method in {"post", "put", "patch"}:
+                codes.append("415")
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                if code in responses:
+                    continue
+                description, kind = _ERROR_RESPONSES[code]
+                schema = bad_request if kind == "bad" else _ERROR_REF
+                responses[code] = {"description": description, "content": {"application/json": {"schema": schema}}}
+                if code == "429":
+                    responses[code]["headers"] = {
+                        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                    }
+    return result

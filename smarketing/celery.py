@@ -51,6 +51,12 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.relay_notifications",
         "schedule": crontab(minute="*"),
     },
+    # Every minute: re-queue webhook deliveries that are due but whose task vanished
+    # (worker killed, broker restarted); the claim in the task makes duplicates harmless.
+    "webhook-relay": {
+        "task": "smarketing.webhook_tasks.relay_webhooks",
+        "schedule": crontab(minute="*"),
+    },
 }
 
 

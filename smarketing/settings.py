@@ -237,7 +237,7 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "smarketing.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -246,25 +246,40 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "smarketing.throttling.UserRateThrottle",
+        "smarketing.throttling.AnonRateThrottle",
     ],
+    # Rates as "<count>/<second|minute|hour|day>"; the token endpoint and public capture
+    # endpoints are stricter because they are open to anonymous callers.
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_THROTTLE_USER", "2000/hour"),
         "anon": env_str("API_THROTTLE_ANON", "100/hour"),
+        "token": env_str("API_THROTTLE_TOKEN", "10/minute"),
+        "capture": env_str("API_THROTTLE_CAPTURE", "30/minute"),
     },
     "EXCEPTION_HANDLER": "smarketing.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
-    "DESCRIPTION": "SLA between marketing and sales: leads, handoffs, follow-ups, compliance.",
+    "DESCRIPTION": "SLA between marketing and sales: leads, handoffs, follow-ups, compliance. "
+    "Authenticate with `Authorization: Token <key>` (create a token on your profile page or with "
+    '`POST /api/v1/auth/token/`). Errors are `{"detail": "…"}` or `{"field": ["message"]}`.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "smarketing.api.add_error_responses",
+    ],
 }
+
+# --- Outbound webhooks ------------------------------------------------------------------
+# SSRF guard: webhook URLs resolving to loopback/private/link-local addresses are refused
+# unless this is true (a receiver on the same private network, or tests).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 
 # --- Security ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

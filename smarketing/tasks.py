@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# Registers the webhook tasks with the worker (autodiscovery only imports ``tasks``).
+from .webhook_tasks import deliver_webhook, relay_webhooks  # noqa: F401
+
 
 @shared_task(soft_time_limit=30, time_limit=60)
 def heartbeat(hostname: str | None = None) -> str:

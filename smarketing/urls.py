@@ -8,12 +8,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from reporting import views as reporting_views
 from reporting.notification_views import calendar_feed
 
-from . import views
+from . import profile_views, views
 
 urlpatterns = [
     path("", reporting_views.dashboard, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/profile/", profile_views.profile, name="profile"),
+    path("accounts/profile/tokens/<int:pk>/revoke/", profile_views.revoke_token, name="profile_token_revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -26,4 +28,9 @@ urlpatterns = [
     path("reports/", include("reporting.urls")),
     path("notifications/", include("reporting.notification_urls")),
     path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
+    path("webhooks/", include("smarketing.webhook_urls")),
 ]
+
+# JSON bodies for /api/ paths, the usual pages elsewhere.
+handler404 = "smarketing.api_views.handler404"
+handler500 = "smarketing.api_views.handler500"

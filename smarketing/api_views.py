@@ -1,0 +1,244 @@
+"""Platform endpoints of the REST API: tokens, webhooks, and JSON error pages for /api/."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from slas.permissions import is_admin, is_any_manager
+
+from . import webhooks
+from .models import WebhookDelivery, WebhookSubscription
+from .throttling import AnonRateThrottle, TokenEndpointThrottle
+from .tokens import api_token_create
+
+
+class LockedOut(exceptions.Throttled):
+    default_detail = _("Too many failed sign-in attempts. Try again later.")
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The key; shown only once.")
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for a new API token (the key is returned once)."""
+
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenEndpointThrottle, AnonRateThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={201: TokenResponseSerializer},
+        auth=[],
+        tags=["auth"],
+        summary="Create an API token",
+        examples=[
+            OpenApiExample(
+                "Credentials",
+                value={"username": "marion", "password": "…", "name": "website"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "New token",
+                value={
+                    "token": "smk_q3JkN0…",
+                    "name": "website",
+                    "prefix": "smk_q3JkN0Xy",
+                    "created_at": "2026-03-02T09:15:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # Through django-axes: repeated failures lock the (username, IP) pair out.
+        user = authenticate(request=request._request, username=data["username"], password=data["password"])
+        if getattr(request._request, "axes_locked_out", False):
+            from django.conf import settings
+
+            # Answer in the API's own error shape; otherwise AxesMiddleware swaps in its page.
+            request._request.axes_locked_out = False
+            raise LockedOut(wait=int(float(getattr(settings, "AXES_COOLOFF_TIME", 0.25) or 0.25) * 3600))
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed(_("Unable to sign in with these credentials."))
+        token, key = api_token_create(user=user, name=data.get("name") or "API")
+        body = {"token": key, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
+        return Response(TokenResponseSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    def get_authenticate_header(self, request):
+        return "Token"
+
+
+# --- Webhooks -----------------------------------------------------------------------------
+
+
+def can_manage_webhooks(user) -> bool:
+    """Admins and team managers manage the company's webhook subscriptions."""
+    return is_admin(user) or is_any_manager(user)
+
+
+class CanManageWebhooks(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return can_manage_webhooks(request.user)
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=webhooks.EVENT_TYPES), allow_empty=False, max_length=20
+    )
+    secret = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, help_text="HMAC secret; generated when omitted."
+    )
+    url = serializers.URLField(max_length=500)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "secret", "is_active", "description", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "created_at",
+            "next_attempt_at",
+            "last_response_code",
+            "last_error",
+            "delivered_at",
+            "payload",
+        ]
+
+
+def _as_field_errors(error: DjangoValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
+
+
+class WebhookListView(GenericAPIView):
+    """List or create webhook subscriptions (admins and managers)."""
+
+    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+    parser_classes = [JSONParser]
+    serializer_class = WebhookSubscriptionSerializer
+    queryset = WebhookSubscription.objects.all()
+
+    @extend_schema(tags=["webhooks"], responses=WebhookSubscriptionSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(tags=["webhooks"], responses={201: WebhookSubscriptionSerializer})
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            sub = webhooks.webhook_subscription_create(by=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _as_field_errors(error) from error
+        return Response(self.get_serializer(sub).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(GenericAPIView):
+    """Read, change or delete one webhook subscription."""
+
+    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+    parser_classes = [JSONParser]
+    serializer_class = WebhookSubscriptionSerializer
+    queryset = WebhookSubscription.objects.all()
+
+    @extend_schema(tags=["webhooks"])
+    def get(self, request, pk: int):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(tags=["webhooks"])
+    def patch(self, request, pk: int):
+        sub = self.get_object()
+        serializer = self.get_serializer(sub, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            sub = webhooks.webhook_subscription_update(subscription=sub, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise _as_field_errors(error) from error
+        return Response(self.get_serializer(sub).data)
+
+    @extend_schema(tags=["webhooks"], responses={204: None})
+    def delete(self, request, pk: int):
+        webhooks.webhook_subscription_delete(subscription=self.get_object(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookTestView(GenericAPIView):
+    """Queue a ``webhook.test`` event to this subscription."""
+
+    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+    serializer_class = WebhookDeliverySerializer
+    queryset = WebhookSubscription.objects.all()
+
+    @extend_schema(tags=["webhooks"], request=None, responses={202: WebhookDeliverySerializer})
+    def post(self, request, pk: int):
+        delivery = webhooks.webhook_send_test(subscription=self.get_object(), by=request.user)
+        delivery.refresh_from_db()
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookDeliveriesView(GenericAPIView):
+    """The delivery log of one subscription, newest first."""
+
+    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+    serializer_class = WebhookDeliverySerializer
+    queryset = WebhookDelivery.objects.all()
+
+    @extend_schema(tags=["webhooks"], responses=WebhookDeliverySerializer(many=True))
+    def get(self, request, pk: int):
+        sub = get_object_or_404(WebhookSubscription, pk=pk)
+        page = self.paginate_queryset(WebhookDelivery.objects.filter(subscription=sub).order_by("-created_at", "-id"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+# --- JSON error pages for /api/ -----------------------------------------------------------
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": str(_("Not found."))}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if _is_api(request):
+        return JsonResponse({"detail": str(_("Server error."))}, status=500)
+    return defaults.server_error(request)

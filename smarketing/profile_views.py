@@ -1,0 +1,87 @@
+"""The profile page: preferences, private calendar feed and personal API tokens."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from slas.models import Profile
+
+from .api_views import can_manage_webhooks
+from .models import ApiToken
+from .tokens import api_token_create, api_token_revoke
+
+
+class PreferencesForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["language", "time_zone", "alert_mode"]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Token name"), max_length=100, help_text=_("E.g. “BI tool” or “website”."))
+
+
+def _calendar_feed_url(request, profile: Profile) -> str | None:
+    """The private iCalendar URL, when the calendar feed exists in this build."""
+    for kwargs in ({"token": profile.calendar_token}, None):
+        try:
+            path = (
+                reverse("calendar_feed", kwargs=kwargs)
+                if kwargs
+                else reverse("calendar_feed", args=[profile.calendar_token])
+            )
+        except NoReverseMatch:
+            continue
+        return request.build_absolute_uri(path)
+    return None
+
+
+@login_required
+def profile(request):
+    profile = Profile.for_user(request.user)
+    preferences_form = PreferencesForm(instance=profile)
+    token_form = TokenForm()
+    new_key = None
+    if request.method == "POST":
+        if request.POST.get("action") == "create_token":
+            token_form = TokenForm(request.POST)
+            if token_form.is_valid():
+                _token, new_key = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
+                token_form = TokenForm()
+        else:
+            preferences_form = PreferencesForm(request.POST, instance=profile)
+            if preferences_form.is_valid():
+                preferences_form.save()
+                messages.success(request, _("Preferences saved."))
+                return redirect("profile")
+    context = {
+        "profile": profile,
+        "preferences_form": preferences_form,
+        "token_form": token_form,
+        "new_key": new_key,
+        "tokens": ApiToken.objects.filter(user=request.user),
+        "calendar_feed_url": _calendar_feed_url(request, profile),
+        "can_manage_webhooks": can_manage_webhooks(request.user),
+    }
+    return render(request, "account/profile.html", context)
+
+
+@login_required
+@require_POST
+def revoke_token(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    api_token_revoke(token=token, by=request.user)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("profile")

@@ -1,0 +1,271 @@
+"""Outbound webhooks against a real local HTTP receiver: signing, retries, log, SSRF guard."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from smarketing import webhooks
+from smarketing.models import WebhookDelivery, WebhookSubscription
+from smarketing.webhook_tasks import relay_webhooks
+
+pytestmark = pytest.mark.django_db
+SECRET = "s3cret-for-tests"
+
+
+class Receiver:
+    """A local HTTP server recording each POST and answering the queued status codes."""
+
+    def __init__(self, statuses: list[int] | None = None):
+        self.requests: list[dict] = []
+        self.statuses = list(statuses or [])
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                code = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _subscribe(url: str, events: list[str] | None = None, *, by=None) -> WebhookSubscription:
+    return webhooks.webhook_subscription_create(url=url, events=events or ["lead.handed_off"], secret=SECRET, by=by)
+
+
+def _verify(request: dict) -> dict:
+    expected = "sha256=" + hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(request["headers"]["X-Smarketing-Signature"], expected)
+    assert request["headers"]["X-Smarketing-Timestamp"].isdigit()
+    assert request["headers"]["Content-Type"] == "application/json"
+    return json.loads(request["body"])
+
+
+@override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
+def test_an_event_is_delivered_signed_after_commit(django_capture_on_commit_callbacks):
+    with Receiver() as receiver:
+        sub = _subscribe(receiver.url, ["lead.handed_off", "lead.accepted"])
+        _subscribe(receiver.url, ["report.ready"])
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            webhooks.emit_event("lead.handed_off", {"id": 7, "stage": "mql"})
+            # Nothing leaves before the caller's transaction commits.
+            assert receiver.requests == []
+        assert len(receiver.requests) == 1
+        body = _verify(receiver.requests[0])
+    assert body["type"] == "lead.handed_off"
+    assert body["data"] == {"id": 7, "stage": "mql"}
+    assert set(body) == {"id", "type", "created_at", "data"}
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.subscription == sub
+    assert str(delivery.event_id) == body["id"]
+    assert (delivery.status, delivery.attempts, delivery.last_response_code) == ("delivered", 1, 200)
+    assert delivery.delivered_at is not None
+
+
+@override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
+def test_a_rolled_back_change_sends_nothing(django_capture_on_commit_callbacks):
+    with Receiver() as receiver:
+        _subscribe(receiver.url)
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            webhooks.emit_event("lead.handed_off", {"id": 1})
+            raise RuntimeError("the service failed")
+        assert receiver.requests == []
+    assert not WebhookDelivery.objects.exists()
+
+
+@override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
+def test_a_500_is_retried_with_backoff_then_delivered(django_capture_on_commit_callbacks):
+    with Receiver(statuses=[500]) as receiver:
+        _subscribe(receiver.url)
+        before = timezone.now()
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.emit_event("lead.handed_off", {"id": 3})
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.status, delivery.attempts, delivery.last_response_code) == ("pending", 1, 500)
+        assert before + timedelta(seconds=15) <= delivery.next_attempt_at <= timezone.now() + timedelta(seconds=30)
+
+        # Not due yet: the relay leaves it alone.
+        assert relay_webhooks() == 0
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+        assert relay_webhooks() == 1
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.last_response_code) == ("delivered", 2, 200)
+        assert len(receiver.requests) == 2
+        assert _verify(receiver.requests[0]) == _verify(receiver.requests[1])
+
+        # A duplicate task finds the delivery done and sends nothing.
+        assert webhooks.attempt_delivery(delivery.pk) == "delivered"
+        assert len(receiver.requests) == 2
+
+
+@override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
+def test_it_gives_up_after_24_hours(django_capture_on_commit_callbacks):
+    with Receiver(statuses=[503]) as receiver:
+        _subscribe(receiver.url)
+        with django_capture_on_commit_callbacks(execute=False):
+            webhooks.emit_event("lead.handed_off", {"id": 3})
+        WebhookDelivery.objects.update(created_at=timezone.now() - timedelta(hours=24, minutes=1))
+        assert relay_webhooks() == 1
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_response_code) == ("failed", 503)
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped():
+    for attempts, low, high in [(1, 15, 30), (2, 30, 60), (3, 60, 120), (20, 1800, 3600)]:
+        assert low <= webhooks.backoff_seconds(attempts) <= high
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:8000/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://0.0.0.0/hook",
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+    ],
+)
+def test_internal_addresses_and_other_schemes_are_refused(url, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    with pytest.raises(webhooks.UnsafeURL):
+        webhooks.check_url(url)
+
+
+def test_a_public_address_is_accepted(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    webhooks.check_url("https://93.184.216.34/hook")
+
+
+def test_the_api_refuses_an_internal_url_with_a_field_error(roles, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    client = APIClient()
+    client.force_authenticate(roles.admin)
+    for url in ("http://127.0.0.1/x", "http://10.0.0.1/x", "http://169.254.169.254/"):
+        response = client.post("/api/v1/webhooks/", {"url": url, "events": ["report.ready"]}, format="json")
+        assert response.status_code == 400
+        assert list(response.json()) == ["url"]
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_a_delivery_to_an_address_that_became_internal_is_not_sent(settings, django_capture_on_commit_callbacks):
+    with Receiver() as receiver:
+        settings.WEBHOOKS_ALLOW_PRIVATE = True
+        _subscribe(receiver.url)
+        settings.WEBHOOKS_ALLOW_PRIVATE = False
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.emit_event("lead.handed_off", {"id": 1})
+        assert receiver.requests == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and "not allowed" in delivery.last_error
+
+
+@override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
+def test_the_api_manages_subscriptions_sends_a_test_and_shows_the_log(roles, django_capture_on_commit_callbacks):
+    client = APIClient()
+    client.force_authenticate(roles.mkt_manager)
+    with Receiver() as receiver:
+        response = client.post(
+            "/api/v1/webhooks/", {"url": receiver.url, "events": ["sla.at_risk"], "secret": SECRET}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        sub_id = response.json()["id"]
+        response = client.patch(
+            f"/api/v1/webhooks/{sub_id}/", {"events": ["sla.at_risk", "report.ready"]}, format="json"
+        )
+        assert response.json()["events"] == ["report.ready", "sla.at_risk"]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/api/v1/webhooks/{sub_id}/test/")
+        assert response.status_code == 202
+        assert _verify(receiver.requests[0])["type"] == "webhook.test"
+    log = client.get(f"/api/v1/webhooks/{sub_id}/deliveries/").json()
+    assert log["count"] == 1
+    assert log["results"][0]["status"] == "delivered" and log["results"][0]["last_response_code"] == 200
+    assert client.delete(f"/api/v1/webhooks/{sub_id}/").status_code == 204
+    assert client.get(f"/api/v1/webhooks/{sub_id}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("admin", True),
+        ("mkt_manager", True),
+        ("mkt_member", False),
+        ("sales_manager", True),
+        ("sales_member", False),
+        ("viewer", False),
+    ],
+)
+def test_webhook_management_per_role(roles, client, role, allowed, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    user = getattr(roles, role)
+    sub = _subscribe("http://127.0.0.1:9/x", by=roles.admin)
+    api = APIClient()
+    api.force_authenticate(user)
+    expected = 200 if allowed else 403
+    assert api.get("/api/v1/webhooks/").status_code == expected
+    assert api.get(f"/api/v1/webhooks/{sub.pk}/deliveries/").status_code == expected
+    created = api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:9/y", "events": ["report.ready"]}, format="json")
+    assert created.status_code == (201 if allowed else 403)
+    client.force_login(user)
+    assert client.get(reverse("webhooks:list")).status_code == expected
+    assert client.get(reverse("webhooks:detail", args=[sub.pk])).status_code == expected
+
+
+@override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
+def test_the_web_ui_creates_a_webhook_sends_a_test_and_shows_the_log(roles, client, django_capture_on_commit_callbacks):
+    client.force_login(roles.admin)
+    with Receiver(statuses=[410]) as receiver:
+        response = client.post(
+            reverse("webhooks:create"), {"url": receiver.url, "events": ["lead.accepted"], "is_active": "on"}
+        )
+        sub = WebhookSubscription.objects.get()
+        assert response.url == reverse("webhooks:detail", args=[sub.pk])
+        assert len(sub.secret) >= 32
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("webhooks:test", args=[sub.pk]))
+        assert len(receiver.requests) == 1
+    page = client.get(reverse("webhooks:detail", args=[sub.pk]))
+    assert b"webhook.test" in page.content and b"410" in page.content
+    response = client.post(reverse("webhooks:create"), {"url": "file:///etc/passwd", "events": ["lead.accepted"]})
+    assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_an_unknown_event_type_is_a_programming_error(db):
+    with pytest.raises(ValueError, match=r"lead\.handedoff"):
+        webhooks.emit_event("lead.handedoff", {})

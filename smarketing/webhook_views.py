@@ -1,0 +1,98 @@
+"""Web UI for webhook subscriptions and their delivery log (admins and managers)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from . import webhooks
+from .api_views import can_manage_webhooks
+from .models import WebhookSubscription
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=[(e, e) for e in webhooks.EVENT_TYPES], widget=forms.CheckboxSelectMultiple
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    secret = forms.CharField(
+        label=_("Secret"), max_length=128, required=False, help_text=_("Leave empty to generate one.")
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+def _require_manager(request) -> None:
+    if not can_manage_webhooks(request.user):
+        raise PermissionDenied
+
+
+def _apply_errors(form: forms.Form, error: ValidationError) -> None:
+    for field, field_messages in error.message_dict.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+@login_required
+def webhook_list(request):
+    _require_manager(request)
+    subscriptions = WebhookSubscription.objects.select_related("created_by")
+    return render(request, "webhooks/list.html", {"subscriptions": subscriptions})
+
+
+@login_required
+def webhook_edit(request, pk: int | None = None):
+    _require_manager(request)
+    sub = get_object_or_404(WebhookSubscription, pk=pk) if pk else None
+    initial = (
+        {"url": sub.url, "events": sub.events, "description": sub.description, "is_active": sub.is_active}
+        if sub
+        else None
+    )
+    form = WebhookForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if sub:
+                sub = webhooks.webhook_subscription_update(subscription=sub, by=request.user, **data)
+            else:
+                sub = webhooks.webhook_subscription_create(by=request.user, **data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Webhook saved."))
+            return redirect("webhooks:detail", pk=sub.pk)
+    return render(request, "webhooks/form.html", {"form": form, "subscription": sub})
+
+
+@login_required
+def webhook_detail(request, pk: int):
+    _require_manager(request)
+    sub = get_object_or_404(WebhookSubscription, pk=pk)
+    deliveries = sub.deliveries.all()[:100]
+    return render(request, "webhooks/detail.html", {"subscription": sub, "deliveries": deliveries})
+
+
+@login_required
+@require_POST
+def webhook_test(request, pk: int):
+    _require_manager(request)
+    sub = get_object_or_404(WebhookSubscription, pk=pk)
+    webhooks.webhook_send_test(subscription=sub, by=request.user)
+    messages.success(request, _("Test event queued."))
+    return redirect("webhooks:detail", pk=sub.pk)
+
+
+@login_required
+@require_POST
+def webhook_delete(request, pk: int):
+    _require_manager(request)
+    sub = get_object_or_404(WebhookSubscription, pk=pk)
+    webhooks.webhook_subscription_delete(subscription=sub, by=request.user)
+    messages.success(request, _("Webhook deleted."))
+    return redirect("webhooks:list")
