@@ -73,6 +73,11 @@ def decorate(status: dict) -> dict:
     status["funnel_rows"] = [
         {"stage": stage, "label": STAGE_LABELS[stage], "count": entries.get(stage, 0)} for stage in STAGE_LABELS
     ]
+    rates = status["funnel"].get("conversion_rates", {})
+    previous = None
+    for row in status["funnel_rows"]:
+        row["conversion"] = rates.get(f"{previous}_to_{row['stage']}") if previous else None
+        previous = row["stage"]
     widest = max([row["count"] for row in status["funnel_rows"]] + [1])
     for row in status["funnel_rows"]:
         # Bar width for the PDF (no JavaScript there): a share of the 60 % column.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.urls import reverse
@@ -108,3 +109,13 @@ def test_pdf_export(client, roles, report):
 def test_anonymous_users_are_sent_to_login(client, report):
     response = client.get(reverse("reporting:report_detail", args=[report.pk]))
     assert response.status_code == 302
+
+
+def test_the_pdf_reads_like_the_report(client, roles, report):
+    from pypdf import PdfReader
+
+    client.force_login(roles.viewer)
+    content = client.get(reverse("reporting:report_pdf", args=[report.pk])).content
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    for fragment in ("Compliance report", "Scorecard", "New prospects", "Missed", "Funnel"):
+        assert fragment in text, fragment
