@@ -31,7 +31,7 @@ STATUS_DISPLAY = {
     "on_track": (gettext_lazy("On track"), "graph-up-arrow", "success"),
     "missed": (gettext_lazy("Missed"), "x-circle-fill", "danger"),
     "at_risk": (gettext_lazy("At risk"), "exclamation-triangle-fill", "warning"),
-    "no_data": (gettext_lazy("No data yet"), "dash-circle", "secondary"),
+    "no_data": (gettext_lazy("No data"), "dash-circle", "secondary"),
 }
 SIDE_LABELS = {"marketing": gettext_lazy("Marketing"), "sales": gettext_lazy("Sales"), "shared": gettext_lazy("Shared")}
 STAGE_LABELS = {
