@@ -10,6 +10,14 @@ Scoping — which rows belong to an SLA:
   (``event.team``). The team on the event is the owner at that time, so a later change of
   owner never moves a past event to another SLA.
 
+Obligations are read as the leads services record them: a handoff's decision time and
+outcome are written once; a follow-up is closed with ``done_at``/``done_on_time`` (for
+contact attempts, reaching ``opportunity`` inside the window closes it on time) — a follow-up
+met only if done by its due time, so a late completion never turns a past miss into a hit.
+
+For the current month, ``overall.met`` counts the commitments on track (the closed month
+counts those met); ``evaluable`` leaves out ``no_data``.
+
 Every figure is a SQL aggregate: the number of queries is constant whatever the number of leads.
 """
 

@@ -20,6 +20,10 @@ def _validate_closed_month(sla: SLA, month: dt.date) -> dt.date:
     _start, end = compliance.month_bounds(sla, month)
     if end > timezone.now():
         raise ValidationError({"month": _("A report can only be made for a month that has ended.")})
+    from reporting.queries import is_active_in
+
+    if not is_active_in(sla, month):
+        raise ValidationError({"month": _("This SLA was not in force in that month.")})
     return month
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import calendar
 import copy
 import csv
+import datetime as dt
 import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -31,7 +34,7 @@ STATUS_DISPLAY = {
     "on_track": (gettext_lazy("On track"), "graph-up-arrow", "success"),
     "missed": (gettext_lazy("Missed"), "x-circle-fill", "danger"),
     "at_risk": (gettext_lazy("At risk"), "exclamation-triangle-fill", "warning"),
-    "no_data": (gettext_lazy("No data yet"), "dash-circle", "secondary"),
+    "no_data": (gettext_lazy("No data"), "dash-circle", "secondary"),
 }
 SIDE_LABELS = {"marketing": gettext_lazy("Marketing"), "sales": gettext_lazy("Sales"), "shared": gettext_lazy("Shared")}
 STAGE_LABELS = {
@@ -73,6 +76,11 @@ def decorate(status: dict) -> dict:
     status["funnel_rows"] = [
         {"stage": stage, "label": STAGE_LABELS[stage], "count": entries.get(stage, 0)} for stage in STAGE_LABELS
     ]
+    rates = status["funnel"].get("conversion_rates", {})
+    previous = None
+    for row in status["funnel_rows"]:
+        row["conversion"] = rates.get(f"{previous}_to_{row['stage']}") if previous else None
+        previous = row["stage"]
     widest = max([row["count"] for row in status["funnel_rows"]] + [1])
     for row in status["funnel_rows"]:
         # Bar width for the PDF (no JavaScript there): a share of the 60 % column.
@@ -111,6 +119,31 @@ def chart_data(status: dict, trend: dict | None) -> dict:
 def trend_rows(trend: dict) -> list[dict]:
     labels = dict(CommitmentKey.choices)
     return [{"label": labels.get(key, key), "values": values["actual"]} for key, values in trend["series"].items()]
+
+
+def next_occurrence(milestone: Milestone, today: dt.date) -> dt.date | None:
+    """The next due date of a milestone on or after ``today`` (monthly ones repeat on the same
+    day of the month, the last day when the month is shorter)."""
+    if milestone.due_date >= today or not milestone.repeats_monthly:
+        return milestone.due_date if milestone.due_date >= today else None
+    month = today.replace(day=1)
+    for _month in range(2):
+        last_day = calendar.monthrange(month.year, month.month)[1]
+        candidate = month.replace(day=min(milestone.due_date.day, last_day))
+        if candidate >= today:
+            return candidate
+        month = compliance.next_month(month)
+    return None
+
+
+def next_milestones(slas: list[SLA], today: dt.date, limit: int = 8) -> list[dict]:
+    rows = Milestone.objects.filter(sla__in=slas).filter(Q(due_date__gte=today) | Q(repeats_monthly=True))
+    upcoming = []
+    for milestone in rows.select_related("sla", "owner_team"):
+        due = next_occurrence(milestone, today)
+        if due is not None:
+            upcoming.append({"title": milestone.title, "owner_team": milestone.owner_team, "due_date": due})
+    return sorted(upcoming, key=lambda row: row["due_date"])[:limit]
 
 
 @login_required
@@ -154,9 +187,7 @@ def dashboard(request):
         .filter(owner_user=request.user)
         .select_related("lead", "sla")
         .order_by("due_at")[:20],
-        milestones=Milestone.objects.filter(sla__in=[b["sla"] for b in boards], due_date__gte=timezone.localdate())
-        .select_related("sla", "owner_team")
-        .order_by("due_date")[:8],
+        milestones=next_milestones([b["sla"] for b in boards], timezone.localdate()),
     )
     return render(request, "reporting/dashboard.html", context)
 

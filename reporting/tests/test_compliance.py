@@ -190,6 +190,15 @@ def test_a_holiday_is_not_a_business_day(sla):
     assert april["business_days"]["total"] == 21  # 22 weekdays less Easter Monday
 
 
+def test_business_hours_cross_the_autumn_dst_change(sla):
+    # Friday 23 October 17:00 CEST + 4 business hours = Monday 26 October 12:00 CET (11:00 UTC).
+    assert sla.business_calendar.add_business_hours(at("2026-10-23 15:00"), 4) == at("2026-10-26 11:00")
+    reach(lead(sla.marketing_team), Stage.PROSPECT, at("2026-10-31 22:30"), team=sla.marketing_team)  # 23:30 CET
+    reach(lead(sla.marketing_team), Stage.PROSPECT, at("2026-10-31 23:30"), team=sla.marketing_team)  # November
+    october = compliance.compute(sla, dt.date(2026, 10, 1), now=at("2026-11-05 10:00"))
+    assert by_key(october)["prospects_volume"]["actual"] == 1
+
+
 def test_a_month_boundary_is_midnight_in_the_sla_time_zone(sla):
     start, end = compliance.month_bounds(sla, dt.date(2026, 10, 1))
     assert start == at("2026-09-30 22:00")  # CEST

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import time_machine
 from django.urls import reverse
@@ -56,3 +58,14 @@ def test_the_dashboard_query_count_does_not_grow_with_leads(client, roles, sla, 
         reach(Lead.objects.create(owner_team=roles.marketing), "prospect", at("2026-03-04 10:00"), team=roles.marketing)
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(40):
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_monthly_milestone_shows_its_next_occurrence(roles, sla):
+    from reporting.views import next_milestones
+
+    Milestone.objects.create(
+        sla=sla, title="Pipeline review", owner_team=roles.sales, due_date=dt.date(2026, 1, 31), repeats_monthly=True
+    )
+    Milestone.objects.create(sla=sla, title="Kick-off", owner_team=roles.sales, due_date=dt.date(2026, 1, 5))
+    upcoming = next_milestones([sla], dt.date(2026, 4, 10))
+    assert [(m["title"], m["due_date"]) for m in upcoming] == [("Pipeline review", dt.date(2026, 4, 30))]

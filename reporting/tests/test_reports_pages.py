@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.urls import reverse
@@ -108,3 +109,29 @@ def test_pdf_export(client, roles, report):
 def test_anonymous_users_are_sent_to_login(client, report):
     response = client.get(reverse("reporting:report_detail", args=[report.pk]))
     assert response.status_code == 302
+
+
+def test_the_pdf_reads_like_the_report(client, roles, report):
+    from pypdf import PdfReader
+
+    client.force_login(roles.viewer)
+    content = client.get(reverse("reporting:report_pdf", args=[report.pk])).content
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    for fragment in ("Compliance report", "Scorecard", "New prospects", "Missed", "Funnel"):
+        assert fragment in text, fragment
+
+
+def test_the_report_page_query_count_does_not_grow_with_leads(client, roles, report, django_assert_max_num_queries):
+    for _ in range(30):
+        reach(
+            Lead.objects.create(owner_team=roles.marketing),
+            "prospect",
+            at("2026-03-04 10:00"),
+            team=roles.marketing,
+            recorded_at=at("2026-03-09 10:00"),
+            is_late_entry=True,
+        )
+    client.force_login(roles.sales_manager)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("reporting:report_detail", args=[report.pk]))
+    assert response.status_code == 200

@@ -41,9 +41,12 @@ def test_computing_twice_keeps_one_snapshot(sla, roles):
     assert first.engine_version
 
 
-def test_a_month_that_has_not_ended_cannot_be_snapshotted(sla):
+def test_a_month_that_has_not_ended_or_out_of_the_sla_cannot_be_snapshotted(sla):
     with pytest.raises(ValidationError):
         report_compute(sla=sla, month=dt.date(2099, 1, 1))
+    with pytest.raises(ValidationError):
+        report_compute(sla=sla, month=dt.date(2025, 12, 1))
+    assert not MonthlyReport.objects.exists()
 
 
 def test_a_manager_recomputes_and_the_change_is_audited(sla, roles):
