@@ -186,3 +186,15 @@ def test_the_relay_releases_the_claim_of_a_dead_worker(roles):
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
     assert len(mail.outbox) == 1
+
+
+def test_every_periodic_entry_names_a_registered_task_with_late_acks_and_time_limits():
+    from smarketing.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, name
+    for task_name in [t for t in app.tasks if t.startswith("reporting.tasks.")]:
+        task = app.tasks[task_name]
+        assert task.acks_late and task.reject_on_worker_lost, task_name
+        assert 0 < task.soft_time_limit < task.time_limit, task_name
