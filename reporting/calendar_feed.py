@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -21,10 +22,10 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
     """The user's feed as iCalendar bytes; follow-up times are in their SLA's time zone."""
     now = now or timezone.now()
     host = settings.SITE_URL.split("//")[-1].split("/")[0] or "smarketing"
-    calendar = Calendar()
-    calendar.add("prodid", "-//smarketing//calendar feed//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "smarketing")
+    feed = Calendar()
+    feed.add("prodid", "-//smarketing//calendar feed//EN")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", "smarketing")
     team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
     followups = (
         FollowUp.objects.open()
@@ -41,7 +42,7 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
         event.add("dtend", followup.due_at.astimezone(tz) + dt.timedelta(minutes=15))
         event.add("dtstamp", now)
         event.add("url", f"{settings.SITE_URL}/leads/{followup.lead_id}/")
-        calendar.add_component(event)
+        feed.add_component(event)
     slas = SLA.objects.filter(Q(marketing_team_id__in=team_ids) | Q(sales_team_id__in=team_ids)).filter(
         status=SLA.Status.ACTIVE
     )
@@ -56,29 +57,23 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
             event.add("dtend", day + dt.timedelta(days=1))
             event.add("dtstamp", now)
             event.add("description", str(milestone.owner_team))
-            calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+            feed.add_component(event)
+    feed.add_missing_timezones()
+    return feed.to_ical()
 
 
 def _occurrences(milestone: Milestone, start: dt.date, end: dt.date) -> list[dt.date]:
-    """The milestone's date, or every monthly repetition within the SLA's period and [start, end]."""
+    """The milestone's date, or each monthly repetition (same day, or the month's last) within the SLA and range."""
     if not milestone.repeats_monthly:
         return [milestone.due_date]
     days = []
-    day = milestone.due_date
-    month_index = 0
-    while day <= min(end, milestone.sla.end_date):
+    first = milestone.due_date
+    for index in range(0, 12 * 20):
+        year, month = divmod(first.month - 1 + index, 12)
+        year += first.year
+        day = dt.date(year, month + 1, min(first.day, calendar.monthrange(year, month + 1)[1]))
+        if day > min(end, milestone.sla.end_date):
+            break
         if day >= start:
             days.append(day)
-        month_index += 1
-        year, month = divmod(milestone.due_date.month - 1 + month_index, 12)
-        try:
-            day = milestone.due_date.replace(year=milestone.due_date.year + year, month=month + 1)
-        except ValueError:  # the 31st in a shorter month: the month's last day
-            day = (
-                dt.date(milestone.due_date.year + year, month + 2, 1) - dt.timedelta(days=1)
-                if month < 11
-                else dt.date(milestone.due_date.year + year, 12, 31)
-            )
     return days

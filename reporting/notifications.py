@@ -243,27 +243,27 @@ def digest_dispatch(*, now: dt.datetime | None = None) -> int:
 @transaction.atomic
 def digest_create(*, user, day: dt.date) -> Notification | None:
     """Gather the user's waiting alerts into one digest notification for ``day`` (once per day)."""
-    waiting = list(
-        Notification.objects.select_for_update()
+    # Alerts carried by a digest still on its way are not repeated; those of a digest that failed for good are.
+    pending = Notification.objects.filter(
+        recipient=user, kind=Notification.Kind.DIGEST, status=Notification.Status.QUEUED
+    ).values_list("payload", flat=True)
+    carried = {pk for payload in pending for pk in payload.get("items", [])}
+    waiting = [
+        notification
+        for notification in Notification.objects.select_for_update()
         .filter(recipient=user, status=Notification.Status.DIGESTED)
         .order_by("kind", "created_at", "pk")
-    )
+        if notification.pk not in carried
+    ]
     if not waiting:
         return None
-    digest = notification_queue(
+    return notification_queue(
         kind=Notification.Kind.DIGEST,
         recipient=user,
         dedupe_key=f"digest:{day.isoformat()}",
         payload={"day": day.isoformat(), "items": [n.pk for n in waiting]},
         subject=f"Daily digest {day.isoformat()}",
     )
-    if digest is None:
-        return None
-    # The digest carries them now: they count as delivered when it is.
-    Notification.objects.filter(pk__in=[n.pk for n in waiting]).update(
-        status=Notification.Status.SENT, sent_at=timezone.now()
-    )
-    return digest
 
 
 def digest_groups(notification: Notification) -> list[tuple[str, list[Notification]]]:
@@ -443,6 +443,11 @@ def notification_deliver(*, notification_id: int, now: dt.datetime | None = None
         last_error="",
         subject=message.subject[:255],
     )
+    if notification.kind == Notification.Kind.DIGEST:
+        # The alerts it carried are delivered now, not before (a failed digest leaves them for the next one).
+        Notification.objects.filter(
+            pk__in=notification.payload.get("items", []), status=Notification.Status.DIGESTED
+        ).update(status=Notification.Status.SENT, sent_at=timezone.now())
     return True
 
 

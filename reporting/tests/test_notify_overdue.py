@@ -204,3 +204,19 @@ def test_the_overdue_alert_is_in_the_recipients_language(roles, sla, django_capt
     assert "2026-11-20 10:00" in message.body  # New York time
     assert "Premier contact attendu" in message.alternatives[0].content
     assert '<html lang="fr">' in message.alternatives[0].content
+
+
+def test_alerts_of_a_digest_that_failed_for_good_go_into_the_next_digest(roles, sla):
+    set_profile(roles.sales_member, alert_mode=Profile.AlertMode.DIGEST)
+    followup(sla, due_at=DUE, owner_user=roles.sales_member)
+    with time_machine.travel(NOW, tick=False):
+        followups_alert_overdue()
+    with time_machine.travel(dt.datetime(2026, 11, 21, 8, 0, tzinfo=UTC), tick=False):
+        assert digest_dispatch() == 1  # queued, not delivered yet (on-commit not run)
+    with time_machine.travel(dt.datetime(2026, 11, 21, 9, 0, tzinfo=UTC), tick=False):
+        assert digest_dispatch() == 0  # once a day, and its alerts are on their way
+    Notification.objects.filter(kind=Notification.Kind.DIGEST).update(status=Notification.Status.FAILED)
+    with time_machine.travel(dt.datetime(2026, 11, 22, 8, 0, tzinfo=UTC), tick=False):
+        assert digest_dispatch() == 1
+    latest = Notification.objects.get(dedupe_key="digest:2026-11-22")
+    assert len(latest.payload["items"]) == 1

@@ -186,3 +186,45 @@ def test_the_relay_releases_the_claim_of_a_dead_worker(roles):
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
     assert len(mail.outbox) == 1
+
+
+def test_every_periodic_entry_names_a_registered_task_with_late_acks_and_time_limits():
+    from smarketing.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, name
+    for task_name in [t for t in app.tasks if t.startswith("reporting.tasks.")]:
+        task = app.tasks[task_name]
+        assert task.acks_late and task.reject_on_worker_lost, task_name
+        assert 0 < task.soft_time_limit < task.time_limit, task_name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_monthly_runs_queue_each_recipient_once(roles):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent row locks need PostgreSQL")
+    from reporting.notifications import monthly_report_send
+
+    report = make_report(active_sla(roles), dt.date(2026, 10, 1))
+    barrier = threading.Barrier(3)
+    counts, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            counts.append(tasks.send_monthly_reports_for(report.sla_id, "2026-10-01"))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(counts) == [0, 0, 2]
+    assert monthly_report_send(report=report) == 0
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([roles.mkt_manager.email, roles.sales_manager.email])
