@@ -3,10 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -59,18 +57,3 @@ def healthz(request):
     body["status"] = "ok" if not failing else "failing"
     body["failing"] = failing
     return JsonResponse(body, status=200 if not failing else 503)
-
-
-@login_required
-def home(request):
-    """The dashboard; until SLAs exist it tells a new install what to do first."""
-    from slas.models import SLA, Team
-    from slas.permissions import can_draft_sla, can_manage_users
-
-    context = {
-        "team_count": Team.objects.count(),
-        "sla_count": SLA.objects.count(),
-        "can_manage_users": can_manage_users(request.user),
-        "can_draft_sla": can_draft_sla(request.user),
-    }
-    return render(request, "home.html", context)
