@@ -245,7 +245,10 @@ def sla_compare(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def goal_planner(request: HttpRequest) -> HttpResponse:
     """Reverse funnel; POST actions: compute, save the plan, or draft an SLA from it."""
-    form = GoalPlannerForm(request.POST or None)
+    # Rates may arrive prefilled in the query string (see ``reporting.planner_rates.planner_url``):
+    # slas cannot read the leads itself.
+    prefill = {key: request.GET[key] for key in (*STEP_RATE_KEYS, "overall_rate") if request.GET.get(key)}
+    form = GoalPlannerForm(request.POST or None, initial={"months": 12, **prefill})
     sla_form = PlanToSLAForm(request.POST or None, prefix="sla") if request.POST.get("action") == "create_sla" else None
     plan = None
     if request.method == "POST" and form.is_valid():
