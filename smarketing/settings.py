@@ -264,6 +264,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One enum for the marketing/sales choice used by teams and maturity rules alike.
+    "ENUM_NAME_OVERRIDES": {"FunctionEnum": "slas.models.Function"},
 }
 
 # --- Security ---------------------------------------------------------------------------
