@@ -40,3 +40,15 @@ def funnel_step_rates(since: dt.datetime) -> dict[str, Decimal]:
             rate = min(Decimal(100), Decimal(converted) * 100 / Decimal(entered))
             rates[key] = rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return rates
+
+
+def planner_url(now: dt.datetime | None = None) -> str:
+    """The goal planner page prefilled with the last 12 months' step rates."""
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.http import urlencode
+
+    since = (now or timezone.now()) - dt.timedelta(days=365)
+    rates = funnel_step_rates(since)
+    query = urlencode({key: str(value) for key, value in rates.items()})
+    return reverse("slas:goal_planner") + (f"?{query}" if query else "")

@@ -90,7 +90,9 @@ class BusinessCalendar:
     def is_working_time(self, moment: dt.datetime) -> bool:
         moment = _aware(moment)
         day = self.local_date(moment)
-        return any(start <= moment <= end for start, end in self.intervals_on(day))
+        # The previous day too: an interval ending at midnight ends on the next local date.
+        intervals = self.intervals_on(day - dt.timedelta(days=1)) + self.intervals_on(day)
+        return any(start <= moment <= end for start, end in intervals)
 
     def add_business_hours(self, start: dt.datetime, hours: float | int) -> dt.datetime:
         """The moment when ``hours`` of working time have passed since ``start``."""

@@ -303,7 +303,8 @@ class SLA(models.Model):
             "company_objectives": self.company_objectives,
             "marketing_role": self.marketing_role,
             "sales_role": self.sales_role,
-            "escalation_delay_hours": str(self.escalation_delay_hours),
+            # Fixed decimals: an unsaved Decimal("4") and a loaded Decimal("4.00") sign alike.
+            "escalation_delay_hours": f"{Decimal(self.escalation_delay_hours):.2f}",
             "goals": [goal.canonical() for goal in self.goals.order_by("pk")],
             "commitments": [c.canonical() for c in self.commitments.order_by("key", "pk")],
             "maturity_rules": [r.canonical() for r in self.maturity_rules.order_by("category")],

@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "smarketing.api.add_error_responses",
     ],
+    # One enum for the marketing/sales choice used by teams and maturity rules alike.
+    "ENUM_NAME_OVERRIDES": {"FunctionEnum": "slas.models.Function"},
 }
 
 # --- Outbound webhooks ------------------------------------------------------------------

@@ -27,3 +27,12 @@ def test_rates_come_from_first_reach_events():
             )
     rates = funnel_step_rates(now - dt.timedelta(days=365))
     assert rates == {"prospect_to_mql": Decimal("50.00"), "mql_to_sql": Decimal("50.00")}
+
+
+def test_the_planner_page_is_prefilled_from_the_url(roles, client):
+    from reporting.planner_rates import planner_url
+
+    assert planner_url() == "/slas/planner/"
+    client.force_login(roles.viewer)
+    page = client.get("/slas/planner/?prospect_to_mql=12.5&mql_to_sql=40")
+    assert page.context["form"]["prospect_to_mql"].value() == "12.5"

@@ -115,3 +115,9 @@ def test_the_result_is_inside_working_time(calendar, start, minutes):
 def test_adding_is_monotonic_in_the_start(calendar, start, later_by, minutes):
     later = start + dt.timedelta(minutes=later_by)
     assert calendar.add_business_hours(start, minutes / 60) <= calendar.add_business_hours(later, minutes / 60)
+
+
+def test_the_end_of_an_interval_ending_at_midnight_is_working_time():
+    # Found by the property test: Friday 20:00–24:00 ends at Saturday 00:00 local time.
+    assert EVENINGS.is_working_time(paris(2025, 12, 6, 0))
+    assert not EVENINGS.is_working_time(paris(2025, 12, 6, 0, 1))

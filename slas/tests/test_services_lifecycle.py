@@ -254,3 +254,42 @@ def test_the_expiry_task_runs_the_service(roles):
     signed(roles, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
     with time_machine.travel(dt.datetime(2026, 1, 2, 12, tzinfo=dt.UTC)):
         assert expire_due_slas.delay().get() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_final_signatures_never_activate_two_overlapping_slas():
+    import threading
+
+    from django.db import connection, connections
+
+    from slas.tests.factories import role_users
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway")
+    roles = role_users()
+    slas = []
+    for start in (dt.date(2026, 1, 1), dt.date(2026, 6, 1)):
+        sla = make_sla(roles.marketing, roles.sales, start=start, end=start.replace(year=start.year + 1))
+        services.sla_submit(sla=sla, by=roles.mkt_manager)
+        services.sla_sign(sla=sla, team=roles.marketing, by=roles.mkt_manager)
+        slas.append(sla)
+    barrier = threading.Barrier(len(slas))
+    outcomes: list[str] = []
+
+    def sign(sla):
+        try:
+            barrier.wait(timeout=10)
+            services.sla_sign(sla=sla, team=roles.sales, by=roles.sales_manager)
+            outcomes.append("signed")
+        except services.SLAConflict:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign, args=(sla,)) for sla in slas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["refused", "signed"]
+    assert SLA.objects.filter(status=SLA.Status.ACTIVE).count() == 1
