@@ -159,6 +159,7 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped():
         "http://0.0.0.0/hook",
         "file:///etc/passwd",
         "ftp://example.com/x",
+        "http://example.com:99999/x",
     ],
 )
 def test_internal_addresses_and_other_schemes_are_refused(url, settings):
