@@ -134,11 +134,12 @@ def webhook_subscription_create(
 @transaction.atomic
 def webhook_subscription_update(*, subscription: WebhookSubscription, by, **changes) -> WebhookSubscription:
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    for field in ("url", "events", "secret", "is_active", "description"):
+    for field in ("url", "events", "is_active", "description"):
         if field in changes and changes[field] is not None:
             setattr(subscription, field, changes[field])
-    if not subscription.secret:
-        subscription.secret = new_secret()
+    # A blank secret keeps the current one: rotating it silently would break the receiver.
+    if changes.get("secret"):
+        subscription.secret = changes["secret"]
     subscription.events = _validate(subscription.url, subscription.events)
     subscription.save()
     return subscription

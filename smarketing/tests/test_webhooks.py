@@ -258,11 +258,20 @@ def test_the_web_ui_creates_a_webhook_sends_a_test_and_shows_the_log(roles, clie
         sub = WebhookSubscription.objects.get()
         assert response.url == reverse("webhooks:detail", args=[sub.pk])
         assert len(sub.secret) >= 32
+        secret = sub.secret
         with django_capture_on_commit_callbacks(execute=True):
             client.post(reverse("webhooks:test", args=[sub.pk]))
         assert len(receiver.requests) == 1
     page = client.get(reverse("webhooks:detail", args=[sub.pk]))
     assert b"webhook.test" in page.content and b"410" in page.content
+    assert client.get(reverse("webhooks:create")).status_code == 200
+    edit = client.get(reverse("webhooks:edit", args=[sub.pk]))
+    assert edit.status_code == 200 and receiver.url.encode() in edit.content
+    client.post(reverse("webhooks:edit", args=[sub.pk]), {"url": receiver.url, "events": ["report.ready"]})
+    sub.refresh_from_db()
+    assert (sub.events, sub.is_active, sub.secret) == (["report.ready"], False, secret)
+    client.post(reverse("webhooks:delete", args=[sub.pk]))
+    assert not WebhookSubscription.objects.exists()
     response = client.post(reverse("webhooks:create"), {"url": "file:///etc/passwd", "events": ["lead.accepted"]})
     assert response.status_code == 200 and response.context["form"].errors
 
