@@ -15,10 +15,9 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slas.permissions import is_admin, is_any_manager
-
 from . import webhooks
 from .models import WebhookDelivery, WebhookSubscription
+from .permissions import can_manage_webhooks
 from .throttling import AnonRateThrottle, TokenEndpointThrottle
 from .tokens import api_token_create
 
@@ -95,11 +94,6 @@ class ObtainTokenView(APIView):
 
 
 # --- Webhooks -----------------------------------------------------------------------------
-
-
-def can_manage_webhooks(user) -> bool:
-    """Admins and team managers manage the company's webhook subscriptions."""
-    return is_admin(user) or is_any_manager(user)
 
 
 class CanManageWebhooks(permissions.BasePermission):

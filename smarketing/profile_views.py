@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from slas.models import Profile
 
-from .api_views import can_manage_webhooks
 from .models import ApiToken
+from .permissions import can_manage_webhooks
 from .tokens import api_token_create, api_token_revoke
 
 

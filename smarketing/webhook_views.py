@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import webhooks
-from .api_views import can_manage_webhooks
 from .models import WebhookSubscription
+from .permissions import can_manage_webhooks
 
 
 class WebhookForm(forms.Form):

@@ -71,13 +71,17 @@ def check_url(url: str) -> None:
     addresses are refused unless ``settings.WEBHOOKS_ALLOW_PRIVATE`` is true. Checked when a
     subscription is saved and again before each delivery (DNS may change in between).
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise UnsafeURL(_("Enter a valid URL.")) from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURL(_("Only http:// and https:// URLs are allowed."))
     if getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False):
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or None, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(parts.hostname, port or None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, ValueError) as error:
         raise UnsafeURL(_("The host name could not be resolved.")) from error
     for info in infos:
@@ -130,11 +134,12 @@ def webhook_subscription_create(
 @transaction.atomic
 def webhook_subscription_update(*, subscription: WebhookSubscription, by, **changes) -> WebhookSubscription:
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    for field in ("url", "events", "secret", "is_active", "description"):
+    for field in ("url", "events", "is_active", "description"):
         if field in changes and changes[field] is not None:
             setattr(subscription, field, changes[field])
-    if not subscription.secret:
-        subscription.secret = new_secret()
+    # A blank secret keeps the current one: rotating it silently would break the receiver.
+    if changes.get("secret"):
+        subscription.secret = changes["secret"]
     subscription.events = _validate(subscription.url, subscription.events)
     subscription.save()
     return subscription

@@ -46,7 +46,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> Receiver:
         self.thread.start()
@@ -159,6 +159,7 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped():
         "http://0.0.0.0/hook",
         "file:///etc/passwd",
         "ftp://example.com/x",
+        "http://example.com:99999/x",
     ],
 )
 def test_internal_addresses_and_other_schemes_are_refused(url, settings):
@@ -257,11 +258,20 @@ def test_the_web_ui_creates_a_webhook_sends_a_test_and_shows_the_log(roles, clie
         sub = WebhookSubscription.objects.get()
         assert response.url == reverse("webhooks:detail", args=[sub.pk])
         assert len(sub.secret) >= 32
+        secret = sub.secret
         with django_capture_on_commit_callbacks(execute=True):
             client.post(reverse("webhooks:test", args=[sub.pk]))
         assert len(receiver.requests) == 1
     page = client.get(reverse("webhooks:detail", args=[sub.pk]))
     assert b"webhook.test" in page.content and b"410" in page.content
+    assert client.get(reverse("webhooks:create")).status_code == 200
+    edit = client.get(reverse("webhooks:edit", args=[sub.pk]))
+    assert edit.status_code == 200 and receiver.url.encode() in edit.content
+    client.post(reverse("webhooks:edit", args=[sub.pk]), {"url": receiver.url, "events": ["report.ready"]})
+    sub.refresh_from_db()
+    assert (sub.events, sub.is_active, sub.secret) == (["report.ready"], False, secret)
+    client.post(reverse("webhooks:delete", args=[sub.pk]))
+    assert not WebhookSubscription.objects.exists()
     response = client.post(reverse("webhooks:create"), {"url": "file:///etc/passwd", "events": ["lead.accepted"]})
     assert response.status_code == 200 and response.context["form"].errors
 
@@ -269,3 +279,23 @@ def test_the_web_ui_creates_a_webhook_sends_a_test_and_shows_the_log(roles, clie
 def test_an_unknown_event_type_is_a_programming_error(db):
     with pytest.raises(ValueError, match=r"lead\.handedoff"):
         webhooks.emit_event("lead.handedoff", {})
+
+
+def test_lists_and_the_delivery_log_use_a_fixed_number_of_queries(
+    roles, client, settings, django_assert_max_num_queries
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    subs = [_subscribe(f"http://127.0.0.1:9/{i}", ["report.ready"], by=roles.admin) for i in range(5)]
+    for _ in range(5):
+        webhooks.emit_event("report.ready", {"report": 1})
+    client.force_login(roles.admin)
+    api = APIClient()
+    api.force_authenticate(roles.admin)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("webhooks:list")).status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("webhooks:detail", args=[subs[0].pk])).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert api.get("/api/v1/webhooks/").json()["count"] == 5
+    with django_assert_max_num_queries(8):
+        assert api.get(f"/api/v1/webhooks/{subs[0].pk}/deliveries/").json()["count"] == 5
