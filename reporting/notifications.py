@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 
 from leads.models import FollowUp
 from slas.models import SLA, Membership, Profile, Side
+from smarketing.webhooks import emit_event
 
 from .models import MonthlyReport, Notification, OverdueAlert, ReportSubscription, ScanWatermark
 
@@ -133,6 +134,18 @@ def followups_alert_overdue(*, now: dt.datetime | None = None) -> int:
     count = 0
     for followup in newly_overdue(now, watermark.scanned_until - OVERDUE_OVERLAP):
         OverdueAlert.objects.create(followup=followup, owner_alerted_at=now, escalate_at=escalation_time(followup))
+        emit_event(
+            "followup.overdue",
+            {
+                "id": followup.pk,
+                "kind": followup.kind,
+                "lead": followup.lead_id,
+                "sla": followup.sla_id,
+                "due_at": followup.due_at.isoformat(),
+                "owner_team": followup.owner_team_id,
+                "owner_user": followup.owner_user_id,
+            },
+        )
         recipients = [followup.owner_user] if followup.owner_user_id else list(_team_users([followup.owner_team_id]))
         for recipient in recipients:
             notification_queue(
@@ -199,6 +212,7 @@ def notify_at_risk(sla: SLA, month: dt.date | str, commitments: Iterable[dict]) 
             teams = {Side.MARKETING: [sla.marketing_team_id], Side.SALES: [sla.sales_team_id]}.get(
                 side, [sla.marketing_team_id, sla.sales_team_id]
             )
+            newly_alerted = False
             for manager in _team_users(teams, role=Membership.Role.MANAGER):
                 created = notification_queue(
                     kind=Notification.Kind.AT_RISK,
@@ -208,6 +222,10 @@ def notify_at_risk(sla: SLA, month: dt.date | str, commitments: Iterable[dict]) 
                     subject=f"{sla.title}: {commitment['key']} at risk ({label})",
                 )
                 count += created is not None
+                newly_alerted = newly_alerted or created is not None
+            if newly_alerted:
+                payload = {k: _jsonable(v) for k, v in commitment.items()}
+                emit_event("sla.at_risk", {"sla": sla.pk, "month": label, **payload})
     return count
 
 

@@ -13,6 +13,7 @@ from reporting import compliance
 from reporting.models import MonthlyReport, ReportAudit
 from slas.models import SLA
 from slas.permissions import can_recompute_report
+from smarketing.webhooks import emit_event
 
 
 def _validate_closed_month(sla: SLA, month: dt.date) -> dt.date:
@@ -44,7 +45,7 @@ def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") ->
     data = compliance.compute(sla, month)
     try:
         with transaction.atomic():
-            return MonthlyReport.objects.create(
+            report = MonthlyReport.objects.create(
                 sla=sla,
                 month=month,
                 data=data,
@@ -53,6 +54,9 @@ def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") ->
                 computed_by=by,
                 computed_by_task=task_name,
             )
+            overall = data.get("overall")
+            emit_event("report.ready", {"id": report.pk, "sla": sla.pk, "month": f"{month:%Y-%m}", "overall": overall})
+            return report
     except IntegrityError:
         return MonthlyReport.objects.get(sla=sla, month=month)
 

@@ -35,6 +35,25 @@ def scan_overdue_followups() -> int:
 
 
 @shared_task(**TASK_OPTIONS)
+def scan_at_risk_commitments() -> int:
+    """Alert once per (SLA, commitment, month) when a commitment of the current month turns at risk."""
+    from django.utils import timezone
+
+    from slas.models import SLA
+
+    from . import compliance
+    from .notifications import notify_at_risk
+
+    now = timezone.now()
+    count = 0
+    for sla in SLA.objects.in_force_on(timezone.localdate(now)).select_related("calendar"):
+        month = compliance.current_month(sla, now)
+        status = compliance.compute(sla, month, now=now)
+        count += notify_at_risk(sla, month, status["commitments"])
+    return count
+
+
+@shared_task(**TASK_OPTIONS)
 def dispatch_digests() -> int:
     from .notifications import digest_dispatch
 

@@ -19,6 +19,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smarketing.webhooks import emit_event
+
 from . import permissions
 from .models import (
     SLA,
@@ -259,6 +261,19 @@ def _activate(sla: SLA) -> None:
     sla.status = SLA.Status.ACTIVE
     sla.activated_at = timezone.now()
     sla.save(update_fields=["status", "activated_at", "updated_at"])
+    emit_event(
+        "sla.activated",
+        {
+            "id": sla.pk,
+            "title": sla.title,
+            "version": sla.version,
+            "marketing_team": sla.marketing_team_id,
+            "sales_team": sla.sales_team_id,
+            "start_date": sla.start_date.isoformat(),
+            "end_date": sla.end_date.isoformat(),
+            "supersedes": previous.pk if previous is not None else None,
+        },
+    )
 
 
 def _copy_rows(rows: Iterable, **overrides) -> list:

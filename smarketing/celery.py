@@ -41,6 +41,12 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.scan_overdue_followups",
         "schedule": crontab(minute="*/5"),
     },
+    # Every hour at :20: commitments of the current month that turned at risk alert their side's
+    # managers (once per SLA, commitment and month) and fire the sla.at_risk webhook.
+    "at-risk-scan": {
+        "task": "reporting.tasks.scan_at_risk_commitments",
+        "schedule": crontab(minute="20"),
+    },
     # Every hour on the hour: digests go out from 08:00 in each recipient's time zone, once a day.
     "daily-digests": {
         "task": "reporting.tasks.dispatch_digests",
