@@ -2,7 +2,7 @@
 
 Fixtures (see each docstring):
 
-- ``browser`` (session): one headless Chromium for the whole run; the tests are skipped, with
+- ``browser`` (package): one headless Chromium for all browser tests; the tests are skipped, with
   the reason printed, when Chromium or Playwright is missing.
 - ``people``: the demo teams and users of ``smarketing.demo.seed_people()`` (admin, marion,
   mathis, maya, sacha, samuel, sofia, victor; password ``DEMO_PASSWORD``) in the live
@@ -33,10 +33,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-# Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a
-# thread with a running loop unless told that this is deliberate (tests only).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -78,9 +74,15 @@ def chromium_executable() -> str | None:
     return path if path and Path(path).exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """One headless Chromium shared by the whole session (a launch costs about a second)."""
+    """One headless Chromium shared by the browser tests (a launch costs about a second).
+
+    While Playwright's sync API is alive, an asyncio loop counts as running in this thread,
+    and Django refuses ORM calls there unless DJANGO_ALLOW_ASYNC_UNSAFE says it is deliberate.
+    The variable is set only for as long as the browser lives (this package's tests), because
+    subprocesses started by other tests would inherit it (``check --deploy`` rejects it).
+    """
     executable = chromium_executable()
     if executable is None:
         pytest.skip("Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH); CI installs it")
@@ -88,10 +90,18 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("Playwright for Python is not installed (pip install -r requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
