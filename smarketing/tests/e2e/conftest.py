@@ -7,6 +7,7 @@ Fixtures (see each docstring):
 - ``people``: the demo teams and users of ``smarketing.demo.seed_people()`` (admin, marion,
   mathis, maya, sacha, samuel, sofia, victor; password ``DEMO_PASSWORD``) in the live
   server's database.
+- ``active_sla``: an active SLA between those two teams covering last month and this one.
 - ``new_page(device="desktop"|"phone", language="en")``: a fresh browser context and page whose
   relative URLs go to the live server; ``page`` and ``phone_page`` are the two usual ones.
 - ``login(page, username)``: signs in through the real form and waits for the dashboard.
@@ -14,14 +15,20 @@ Fixtures (see each docstring):
 - ``axe(page)``: runs axe-core and returns the serious and critical violations;
   ``assert_no_axe_violations(page)`` fails with a readable list.
 
-A flow test is a plain function marked ``e2e`` asking for these fixtures::
+A flow test is a plain function in this folder (marked ``e2e`` automatically) asking for
+these fixtures::
 
-    @pytest.mark.e2e
-    def test_a_manager_hands_off_an_mql(page, login, people, screenshot):
+    def test_a_manager_hands_off_an_mql(page, login, people, active_sla, screenshot):
         login(page, "marion")
         page.goto("/leads/")
-        ...
+        page.get_by_role("button", name="Hand off").click()
+        expect(page.get_by_role("status")).to_contain_text("handed off")
         screenshot(page, "leads-list")
+
+A forbidden action is checked with the response of ``page.goto``:
+``assert page.goto("/slas/1/edit/").status == 403``. Each test starts with an empty database
+(``transactional_db``); create data with the services or the factories, in the test itself.
+``make e2e`` (``pytest -m e2e``) runs only the browser tests.
 """
 
 from __future__ import annotations
@@ -110,6 +117,31 @@ def people(transactional_db):
     from smarketing.demo import seed_people
 
     return seed_people()
+
+
+@pytest.fixture
+def active_sla(people):
+    """An SLA in force this month between the demo "marketing" and "sales" teams.
+
+    Built by ``slas.tests.factories.make_sla`` (09:00–18:00 Monday–Friday, French holidays,
+    three maturity rules, all nine commitments), from the first of last month to a year on.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from slas.models import SLA
+    from slas.tests.factories import make_sla
+
+    first_of_month = timezone.localdate().replace(day=1)
+    start = (first_of_month - dt.timedelta(days=1)).replace(day=1)
+    return make_sla(
+        people.teams["marketing"],
+        people.teams["sales"],
+        start=start,
+        end=start.replace(year=start.year + 1),
+        status=SLA.Status.ACTIVE,
+    )
 
 
 @pytest.fixture

@@ -201,3 +201,10 @@ def test_status_badges_carry_an_icon_and_pass_contrast(page, people, screenshot,
     assert all(icon not in ("none", "normal", '""') for icon in icons), icons
     assert_no_axe_violations(page)
     screenshot(page, "status-badges", full_page=False)
+
+
+def test_the_getting_started_guide_gives_way_once_an_sla_exists(page, login, active_sla):
+    login(page, "sacha")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("region", name="Getting started")).to_have_count(0)
