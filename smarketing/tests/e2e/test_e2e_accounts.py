@@ -158,6 +158,11 @@ def test_on_a_phone_the_menu_collapses_and_the_toggler_opens_it(new_page, login,
     nav_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
+    french = new_page(device="phone")
+    login(french, "marion")
+    expect(french.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    screenshot(french, "dashboard")
+
 
 def test_the_skip_link_is_the_first_tab_stop_and_jumps_to_the_content(page, login):
     login(page, "sacha")
