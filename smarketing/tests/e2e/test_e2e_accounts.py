@@ -6,7 +6,8 @@ import re
 
 import pytest
 from django.core import mail
-from playwright.sync_api import expect
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
 pytestmark = pytest.mark.e2e
 
