@@ -40,6 +40,10 @@ run: install
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Only the browser tests (Playwright + Debian's Chromium); screenshots land in test-artifacts/.
+e2e: install-dev
+	$(BIN)/pytest -m e2e $(PYTEST_ARGS)
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -2,11 +2,12 @@
 
 Fixtures (see each docstring):
 
-- ``browser`` (session): one headless Chromium for the whole run; the tests are skipped, with
+- ``browser`` (package): one headless Chromium for all browser tests; the tests are skipped, with
   the reason printed, when Chromium or Playwright is missing.
 - ``people``: the demo teams and users of ``smarketing.demo.seed_people()`` (admin, marion,
   mathis, maya, sacha, samuel, sofia, victor; password ``DEMO_PASSWORD``) in the live
   server's database.
+- ``active_sla``: an active SLA between those two teams covering last month and this one.
 - ``new_page(device="desktop"|"phone", language="en")``: a fresh browser context and page whose
   relative URLs go to the live server; ``page`` and ``phone_page`` are the two usual ones.
 - ``login(page, username)``: signs in through the real form and waits for the dashboard.
@@ -14,14 +15,20 @@ Fixtures (see each docstring):
 - ``axe(page)``: runs axe-core and returns the serious and critical violations;
   ``assert_no_axe_violations(page)`` fails with a readable list.
 
-A flow test is a plain function marked ``e2e`` asking for these fixtures::
+A flow test is a plain function in this folder (marked ``e2e`` automatically) asking for
+these fixtures::
 
-    @pytest.mark.e2e
-    def test_a_manager_hands_off_an_mql(page, login, people, screenshot):
+    def test_a_manager_hands_off_an_mql(page, login, people, active_sla, screenshot):
         login(page, "marion")
         page.goto("/leads/")
-        ...
+        page.get_by_role("button", name="Hand off").click()
+        expect(page.get_by_role("status")).to_contain_text("handed off")
         screenshot(page, "leads-list")
+
+A forbidden action is checked with the response of ``page.goto``:
+``assert page.goto("/slas/1/edit/").status == 403``. Each test starts with an empty database
+(``transactional_db``); create data with the services or the factories, in the test itself.
+``make e2e`` (``pytest -m e2e``) runs only the browser tests.
 """
 
 from __future__ import annotations
@@ -33,10 +40,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-
-# Playwright's sync API runs an asyncio loop in this thread; Django refuses ORM calls from a
-# thread with a running loop unless told that this is deliberate (tests only).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -78,9 +81,15 @@ def chromium_executable() -> str | None:
     return path if path and Path(path).exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """One headless Chromium shared by the whole session (a launch costs about a second)."""
+    """One headless Chromium shared by the browser tests (a launch costs about a second).
+
+    While Playwright's sync API is alive, an asyncio loop counts as running in this thread,
+    and Django refuses ORM calls there unless DJANGO_ALLOW_ASYNC_UNSAFE says it is deliberate.
+    The variable is set only for as long as the browser lives (this package's tests), because
+    subprocesses started by other tests would inherit it (``check --deploy`` rejects it).
+    """
     executable = chromium_executable()
     if executable is None:
         pytest.skip("Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH); CI installs it")
@@ -88,10 +97,18 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("Playwright for Python is not installed (pip install -r requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
@@ -100,6 +117,31 @@ def people(transactional_db):
     from smarketing.demo import seed_people
 
     return seed_people()
+
+
+@pytest.fixture
+def active_sla(people):
+    """An SLA in force this month between the demo "marketing" and "sales" teams.
+
+    Built by ``slas.tests.factories.make_sla`` (09:00–18:00 Monday–Friday, French holidays,
+    three maturity rules, all nine commitments), from the first of last month to a year on.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from slas.models import SLA
+    from slas.tests.factories import make_sla
+
+    first_of_month = timezone.localdate().replace(day=1)
+    start = (first_of_month - dt.timedelta(days=1)).replace(day=1)
+    return make_sla(
+        people.teams["marketing"],
+        people.teams["sales"],
+        start=start,
+        end=start.replace(year=start.year + 1),
+        status=SLA.Status.ACTIVE,
+    )
 
 
 @pytest.fixture

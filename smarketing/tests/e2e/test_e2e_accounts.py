@@ -6,7 +6,8 @@ import re
 
 import pytest
 from django.core import mail
-from playwright.sync_api import expect
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
 pytestmark = pytest.mark.e2e
 
@@ -158,6 +159,11 @@ def test_on_a_phone_the_menu_collapses_and_the_toggler_opens_it(new_page, login,
     nav_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
+    french = new_page(device="phone")
+    login(french, "marion")
+    expect(french.get_by_role("heading", level=1)).to_have_text("Tableau de bord")
+    screenshot(french, "dashboard")
+
 
 def test_the_skip_link_is_the_first_tab_stop_and_jumps_to_the_content(page, login):
     login(page, "sacha")
@@ -201,3 +207,10 @@ def test_status_badges_carry_an_icon_and_pass_contrast(page, people, screenshot,
     assert all(icon not in ("none", "normal", '""') for icon in icons), icons
     assert_no_axe_violations(page)
     screenshot(page, "status-badges", full_page=False)
+
+
+def test_the_getting_started_guide_gives_way_once_an_sla_exists(page, login, active_sla):
+    login(page, "sacha")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("region", name="Getting started")).to_have_count(0)
