@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,9 @@ class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("Stage"))
     owner_team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Owner team"))
-    owner_user = django_filters.NumberFilter(field_name="owner_user_id", label=_("Owner"))
+    owner_user = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), label=_("Owner")
+    )
     maturity_category = django_filters.ChoiceFilter(choices=MaturityCategory.choices, label=_("Maturity category"))
     channel = django_filters.CharFilter(field_name="channel", lookup_expr="iexact", label=_("Channel"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))

@@ -68,6 +68,12 @@ class RejectForm(forms.Form):
 
 class TakeForm(forms.Form):
     until = forms.DateTimeField(widget=DATETIME_WIDGET, label=_("Return by"))
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.filter(function=Function.SALES),
+        required=False,
+        label=_("Sales team"),
+        help_text=_("Needed only if you belong to several sales teams, or to none."),
+    )
     occurred_at = occurred_at_field()
 
 

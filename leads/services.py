@@ -81,7 +81,9 @@ def _deny(message: str) -> None:
 
 def _lock(lead: Lead, *, expected_stage: str | None = None, expected_version: int | None = None) -> Lead:
     """Lock the lead row and refuse to work on a stale view of it."""
-    locked = Lead.objects.select_for_update().select_related("owner_team").get(pk=lead.pk)
+    # No join in the locking query: PostgreSQL re-checks a join against the row a concurrent
+    # transaction just changed (e.g. owner_team on accept) and would drop it (DoesNotExist).
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
     if expected_stage is not None and locked.stage != expected_stage:
         raise LeadConflict(
             _("This lead is now in stage “%(stage)s”; reload it and try again.") % {"stage": locked.get_stage_display()}

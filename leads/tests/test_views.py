@@ -177,3 +177,19 @@ def test_admin_shows_leads_and_never_lets_history_be_edited(roles, client):
     client.post(reverse("admin:leads_leadevent_change", args=[event.pk]), {"reason": "tampered"})
     event.refresh_from_db()
     assert event.reason == ""
+
+
+def test_list_filters_by_owner_and_overdue(roles, client):
+    lead = services.lead_create(data={"email": "own@example.com"}, team=roles.marketing, by=roles.mkt_member)
+    services.lead_create(
+        data={"email": "other@example.com", "company": "Zeta"}, team=roles.marketing, by=roles.mkt_member
+    )
+    Lead.objects.filter(pk=lead.pk).update(owner_user=roles.mkt_member)
+    client.force_login(roles.viewer)
+    body = client.get(reverse("leads:list"), {"owner_user": roles.mkt_member.pk}).content.decode()
+    assert "own@example.com" in body and "other@example.com" not in body
+    body = client.get(reverse("leads:list"), {"q": "zeta"}).content.decode()
+    assert "other@example.com" in body and "own@example.com" not in body
+    assert "own@example.com" not in client.get(reverse("leads:list"), {"overdue": "true"}).content.decode()
+    export = client.get(reverse("leads:list"), {"export": "csv", "q": "zeta"})
+    assert export["Content-Type"].startswith("text/csv") and b"other@example.com" in export.content
