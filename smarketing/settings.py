@@ -275,7 +275,16 @@ SPECTACULAR_SETTINGS = {
         "smarketing.api.add_error_responses",
     ],
     # One enum for the marketing/sales choice used by teams and maturity rules alike.
-    "ENUM_NAME_OVERRIDES": {"FunctionEnum": "slas.models.Function"},
+    "ENUM_NAME_OVERRIDES": {
+        "FunctionEnum": "slas.models.Function",
+        "StageEnum": "leads.models.Stage",
+        "MaturityCategoryEnum": "slas.models.MaturityCategory",
+        "ActivityKindEnum": "leads.models.Activity.Kind",
+        "EventKindEnum": "leads.models.LeadEvent.Kind",
+        "FollowUpKindEnum": "leads.models.FollowUp.Kind",
+        "NotificationKindEnum": "reporting.models.Notification.Kind",
+        "JobKindEnum": "smarketing.models.Job.Kind",
+    },
 }
 
 # --- Outbound webhooks ------------------------------------------------------------------
