@@ -264,6 +264,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One schema name per choice set shared by several fields (stage, from/to stage, kinds).
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "leads.models.Stage",
+        "MaturityCategoryEnum": "slas.models.MaturityCategory",
+        "ActivityKindEnum": "leads.models.Activity.Kind",
+        "LeadEventKindEnum": "leads.models.LeadEvent.Kind",
+        "FollowUpKindEnum": "leads.models.FollowUp.Kind",
+        "JobKindEnum": "smarketing.models.Job.Kind",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------
