@@ -274,7 +274,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "smarketing.api.add_error_responses",
     ],
-    # One enum for the marketing/sales choice used by teams and maturity rules alike.
+    # One schema name per choice set that several fields share (functions, stages, kinds).
     "ENUM_NAME_OVERRIDES": {
         "FunctionEnum": "slas.models.Function",
         "StageEnum": "leads.models.Stage",

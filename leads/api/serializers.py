@@ -73,7 +73,9 @@ class LeadDataSerializer(serializers.ModelSerializer):
 
 
 class LeadCreateSerializer(LeadDataSerializer):
-    stage = serializers.ChoiceField(choices=[Stage.VISITOR, Stage.PROSPECT, Stage.MQL], default=Stage.PROSPECT)
+    stage = serializers.ChoiceField(
+        choices=Stage.choices, default=Stage.PROSPECT, help_text="visitor, prospect or mql for a new lead."
+    )
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
 
     class Meta(LeadDataSerializer.Meta):
