@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slas.models import Function, MaturityCategory, Team
 
-from .imports import IMPORT_FIELDS
+from .imports import IMPORT_FIELDS, decode
 from .models import MARKETING_STAGES, Activity, Lead, Stage
 from .services import LEAD_DATA_FIELDS
 
@@ -121,6 +121,11 @@ class ImportUploadForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.filter(function=Function.MARKETING), label=_("Default marketing team")
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.cleaned_data["text"] = decode(upload.read())
+        return upload
 
 
 class ImportMappingForm(forms.Form):

@@ -39,7 +39,13 @@ IMPORT_FIELDS = (
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 with or without BOM, else Latin-1 (which decodes any byte sequence)."""
+    """UTF-8 with or without BOM, else Latin-1 (which decodes any byte sequence).
+
+    A NUL byte never appears in a CSV text file: such an upload (an image, a spreadsheet) is
+    refused here, before it could reach the job's JSON parameters.
+    """
+    if b"\x00" in raw:
+        raise ValidationError(_("This is not a CSV text file. Export the sheet as CSV and try again."), code="binary")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

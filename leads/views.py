@@ -298,7 +298,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if draft is None:
         form = forms.ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            text = imports.decode(form.cleaned_data["file"].read())
+            text = form.cleaned_data["text"]
             headers, _rows = imports.read(text)
             draft_key = uuid.uuid4().hex
             cache.set(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from slas.models import Function, MaturityCategory, Team
 from smarketing.models import Job
 
+from ..imports import decode
 from ..models import Activity, FollowUp, Lead, LeadEvent, Stage, VisitCount
 from ..services import LEAD_DATA_FIELDS
 
@@ -225,6 +227,13 @@ class ImportSerializer(serializers.Serializer):
     file = serializers.FileField()
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
     mapping = serializers.JSONField(required=False, help_text="{csv column: lead field}; default: same names.")
+
+    def validate(self, attrs):
+        try:
+            attrs["text"] = decode(attrs["file"].read())
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"file": exc.messages}) from exc
+        return attrs
 
 
 class JobSerializer(serializers.ModelSerializer):

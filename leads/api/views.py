@@ -17,7 +17,7 @@ from slas.permissions import teams_of
 from smarketing.api import Conflict
 from smarketing.models import Job
 
-from .. import imports, permissions, services
+from .. import permissions, services
 from ..filters import LeadFilter, lead_list_queryset
 from ..models import Activity, Lead, LeadEvent
 from ..queries import followups_for
@@ -246,7 +246,7 @@ class ImportCreate(APIView):
         team = data.validated_data.get("team") or _default_team(request.user)
         if not permissions.can_create_lead(request.user, team):
             raise PermissionDenied("You may not import leads.")
-        text = imports.decode(data.validated_data["file"].read())
+        text = data.validated_data["text"]
         job = queue_import(text=text, mapping=data.validated_data.get("mapping"), team=team, by=request.user)
         return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

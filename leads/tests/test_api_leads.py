@@ -196,3 +196,18 @@ def test_list_query_count_does_not_grow(roles, api, django_assert_max_num_querie
 
 def test_schema_builds(roles, api):
     assert api(roles.admin).get("/api/schema/").status_code == 200
+
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
+
+
+def test_a_binary_upload_is_refused_with_a_field_error_and_no_job(roles, api):
+    """Found by schemathesis: a NUL byte used to reach the job's JSON column and give a 500."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = api(roles.mkt_member).post(
+        "/api/v1/imports/", {"file": SimpleUploadedFile("logo.png", PNG_BYTES)}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "not a CSV text file" in response.json()["file"][0]
+    assert not Job.objects.exists()

@@ -193,3 +193,11 @@ def test_list_filters_by_owner_and_overdue(roles, client):
     assert "own@example.com" not in client.get(reverse("leads:list"), {"overdue": "true"}).content.decode()
     export = client.get(reverse("leads:list"), {"export": "csv", "q": "zeta"})
     assert export["Content-Type"].startswith("text/csv") and b"other@example.com" in export.content
+
+
+def test_import_page_refuses_a_binary_file_with_a_form_error(roles, client):
+    client.force_login(roles.mkt_member)
+    upload = SimpleUploadedFile("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    response = client.post(reverse("leads:import"), {"file": upload, "team": roles.marketing.pk})
+    assert response.status_code == 200
+    assert "not a CSV text file" in response.content.decode()
