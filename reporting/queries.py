@@ -109,8 +109,9 @@ def owner_breakdown(sla: SLA, month: dt.date, now: dt.datetime | None = None) ->
     )
     result = []
     for row in rows:
-        name = f"{row['owner_user__first_name']} {row['owner_user__last_name']}".strip()
-        row["name"] = name or row["owner_user__username"]
+        # No owner user (a team-owned follow-up): the template shows "Unassigned".
+        parts = (row["owner_user__first_name"] or "", row["owner_user__last_name"] or "")
+        row["name"] = " ".join(parts).strip() or row["owner_user__username"] or ""
         row["first_contact_rate"] = compliance.percent(row["first_contact_met"], row["first_contact_due"])
         row["attempts_rate"] = compliance.percent(row["attempts_met"], row["attempts_due"])
         result.append(row)
