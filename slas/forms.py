@@ -28,6 +28,7 @@ from .models import (
     WorkingCalendar,
     WorkingHours,
 )
+from .services import SLA_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -38,18 +39,8 @@ class SLAForm(forms.ModelForm):
 
     class Meta:
         model = SLA
-        fields = [
-            "title",
-            "marketing_team",
-            "sales_team",
-            "start_date",
-            "end_date",
-            "currency",
-            "company_objectives",
-            "marketing_role",
-            "sales_role",
-            "escalation_delay_hours",
-        ]
+        # Exactly the fields the draft-edit service accepts.
+        fields = list(SLA_FIELDS)
         widgets = {
             "start_date": DATE_INPUT,
             "end_date": DATE_INPUT,
