@@ -37,8 +37,6 @@ CLAIM_LEASE = dt.timedelta(minutes=10)
 RETRY_WINDOW = dt.timedelta(hours=1)
 RETRY_BASE = dt.timedelta(minutes=1)
 RETRY_MAX = dt.timedelta(minutes=20)
-# Follow-ups may be back-dated up to a day without being late entries: the scan looks back that far.
-OVERDUE_OVERLAP = dt.timedelta(hours=24)
 MONTHLY_SEND_LOCAL_TIME = dt.time(6)
 DIGEST_LOCAL_TIME = dt.time(8)
 ALERT_KINDS = {Notification.Kind.OVERDUE, Notification.Kind.ESCALATION, Notification.Kind.AT_RISK}
@@ -110,10 +108,15 @@ def escalation_time(followup: FollowUp) -> dt.datetime:
     return sla.business_calendar.add_business_hours(followup.due_at, float(sla.escalation_delay_hours))
 
 
-def newly_overdue(now: dt.datetime, since: dt.datetime):
-    """Open follow-ups that fell due in [since, now) and were not alerted yet — uses the (status, due_at) index."""
+def newly_overdue(now: dt.datetime):
+    """Open follow-ups past due that nobody was alerted about yet — uses the (status, due_at) index.
+
+    No lower bound on the due time: a follow-up that was already overdue when it was recorded
+    (back-dated handoffs, the first scan after an install or an outage) is alerted once too. The
+    anti-join on the one-to-one ``OverdueAlert`` keeps the scan to the follow-ups not yet alerted.
+    """
     return (
-        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__gte=since, due_at__lt=now)
+        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__lt=now)
         .filter(overdue_alert__isnull=True)
         .select_related("lead", "sla__calendar", "owner_user__profile", "owner_team")
         .order_by("due_at", "pk")
@@ -129,10 +132,10 @@ def followups_alert_overdue(*, now: dt.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     watermark, _created = ScanWatermark.objects.select_for_update().get_or_create(
-        name="overdue", defaults={"scanned_until": now - OVERDUE_OVERLAP}
+        name="overdue", defaults={"scanned_until": now}
     )
     count = 0
-    for followup in newly_overdue(now, watermark.scanned_until - OVERDUE_OVERLAP):
+    for followup in newly_overdue(now):
         OverdueAlert.objects.create(followup=followup, owner_alerted_at=now, escalate_at=escalation_time(followup))
         emit_event(
             "followup.overdue",

@@ -61,13 +61,26 @@ def test_it_alerts_the_team_members_when_the_followup_has_no_owner(roles, sla, d
     assert recipients == {"sales_manager", "sales_member"}
 
 
-def test_it_only_looks_at_followups_newly_overdue(roles, sla, django_assert_max_num_queries):
+def test_a_followup_recorded_long_after_it_fell_due_is_alerted_once(roles, sla):
     with time_machine.travel(NOW, tick=False):
         followups_alert_overdue()
     old = followup(sla, due_at=DUE - dt.timedelta(days=10), owner_user=roles.sales_member)
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        assert followups_alert_overdue() == 1
         assert followups_alert_overdue() == 0
-    assert not OverdueAlert.objects.filter(followup=old).exists()
+    assert OverdueAlert.objects.filter(followup=old).exists()
+    assert Notification.objects.filter(dedupe_key=f"followup:{old.pk}:owner").count() == 1
+
+
+def test_a_scan_with_nothing_new_costs_the_same_few_queries_however_many_were_alerted(
+    roles, sla, django_assert_max_num_queries
+):
+    for hours in range(1, 21):
+        followup(sla, due_at=DUE - dt.timedelta(hours=hours), owner_user=roles.sales_member)
+    with time_machine.travel(NOW, tick=False):
+        assert followups_alert_overdue() == 20
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False), django_assert_max_num_queries(5):
+        assert followups_alert_overdue() == 0
 
 
 def test_it_escalates_to_the_manager_after_the_delay_in_business_hours(roles, sla, django_capture_on_commit_callbacks):
