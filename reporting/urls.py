@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/report.csv", views.report_csv, name="report_csv"),
     path("<int:pk>/report.pdf", views.report_pdf, name="report_pdf"),
     path("<int:pk>/recompute/", views.report_recompute_view, name="report_recompute"),
+    path("planner-rates/", views.planner_prefill, name="planner_prefill"),
 ]

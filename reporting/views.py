@@ -287,3 +287,12 @@ def report_recompute_view(request, pk: int):
     report_recompute(report=report, by=request.user)
     messages.success(request, _("The report was recomputed; the change is recorded in its audit trail."))
     return redirect("reporting:report_detail", pk=report.pk)
+
+
+@login_required
+@require_GET
+def planner_prefill(request):
+    """The goal planner with each step rate measured on the last 12 months of real funnel data."""
+    from .planner_rates import planner_url
+
+    return redirect(planner_url())

@@ -36,3 +36,38 @@ def test_the_planner_page_is_prefilled_from_the_url(roles, client):
     client.force_login(roles.viewer)
     page = client.get("/slas/planner/?prospect_to_mql=12.5&mql_to_sql=40")
     assert page.context["form"]["prospect_to_mql"].value() == "12.5"
+
+
+def test_the_prefill_link_opens_the_planner_with_the_measured_rates(client, roles):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from leads.models import Lead, LeadEvent, Stage
+
+    now = timezone.now()
+    for index in range(4):
+        lead = Lead.objects.create(first_name=f"P{index}", owner_team=roles.marketing)
+        LeadEvent.objects.create(
+            lead=lead,
+            kind="created",
+            occurred_at=now - dt.timedelta(days=30),
+            to_stage=Stage.PROSPECT,
+            first_reach=True,
+            team=roles.marketing,
+        )
+        if index == 0:
+            LeadEvent.objects.create(
+                lead=lead,
+                kind="stage_changed",
+                occurred_at=now - dt.timedelta(days=20),
+                from_stage=Stage.PROSPECT,
+                to_stage=Stage.MQL,
+                first_reach=True,
+                team=roles.marketing,
+            )
+    client.force_login(roles.mkt_manager)
+    response = client.get("/reports/planner-rates/", follow=True)
+    assert response.redirect_chain[-1][0].endswith("?prospect_to_mql=25.00")
+    assert response.context["form"].initial["prospect_to_mql"] == "25.00"
+    assert "Prefill the step rates" in response.content.decode()
