@@ -93,3 +93,65 @@ def test_a_captured_prospect_becomes_an_mql_is_handed_off_accepted_and_called(
 
     assert samuel.goto("/").status == 200
     expect(samuel.get_by_role("heading", level=1)).to_have_text("Dashboard")
+
+
+def _lead(people, email: str = "lena@example.com", *, stage: str = "mql"):
+    from leads import services
+
+    return services.lead_create(
+        data={"first_name": "Lena", "last_name": "Lead", "email": email, "company": "Globex"},
+        team=people.teams["marketing"],
+        by=people.users["marion"],
+        stage=stage,
+    )
+
+
+def test_a_viewer_is_not_offered_a_hand_off_and_a_forced_post_is_refused(page, login, people, active_sla):
+    from leads.models import Lead
+
+    _speak_english(people, "victor")
+    lead = _lead(people)
+    login(page, "victor")
+    page.goto(f"/leads/{lead.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lena Lead")
+    for name in ["transition", "handoff", "accept", "reject", "take", "activity"]:
+        expect(page.locator(f"form[action$='/do/{name}/']")).to_have_count(0)
+    expect(page.get_by_text("Hand off to sales")).to_have_count(0)
+
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        f"/leads/{lead.pk}/do/handoff/",
+        form={"team": str(people.teams["sales"].pk)},
+        headers={"X-CSRFToken": csrf, "Referer": page.url},
+        max_redirects=0,
+    )
+    assert response.status == 403
+    assert "CSRF" not in response.text()  # refused by the permission check, not by the CSRF guard
+    lead.refresh_from_db()
+    assert lead.owner_team == people.teams["marketing"] and not lead.handoffs.exists()
+    assert Lead.objects.count() == 1
+
+
+def test_phone_width_leads_list_and_report(phone_page, login, people, active_sla, screenshot):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reporting.services import report_compute
+
+    _speak_english(people, "marion")
+    for n in range(3):
+        _lead(people, f"phone{n}@example.com", stage="prospect")
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    report = report_compute(sla=active_sla, month=last_month)
+
+    login(phone_page, "marion")
+    phone_page.goto("/leads/")
+    expect(phone_page.locator("main")).to_contain_text("phone0@example.com")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(phone_page, "leads-list")
+
+    assert phone_page.goto(f"/reports/{report.pk}/").status == 200
+    expect(phone_page.get_by_role("heading", level=1)).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(phone_page, "report")
