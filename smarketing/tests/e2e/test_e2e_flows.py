@@ -155,3 +155,37 @@ def test_phone_width_leads_list_and_report(phone_page, login, people, active_sla
     expect(phone_page.get_by_role("heading", level=1)).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot(phone_page, "report")
+
+
+def test_a_manager_imports_a_csv_previews_it_and_sees_the_job_finish(page, login, people, active_sla, screenshot):
+    from leads.models import Lead
+
+    _speak_english(people, "marion")
+    csv = (
+        "first_name,last_name,email,company\n"
+        "Iris,Import,iris@example.com,Initech\n"
+        "Ivan,Import,ivan@example.com,Initech\n"
+        "Ines,Import,ines@example.com,Hooli\n"
+    )
+    login(page, "marion")
+    page.goto("/leads/import/")
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "leads.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_label("Default marketing team").select_option(str(people.teams["marketing"].pk))
+    page.get_by_role("button", name="Upload and preview").click()
+
+    expect(page.get_by_role("heading", name="Preview")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("3 rows")
+    expect(page.locator("main table")).to_contain_text("ivan@example.com")
+    page.get_by_role("button", name="Import all rows").click()
+
+    expect(page).to_have_url(re.compile(r"/leads/import/jobs/\d+/$"))
+    expect(page.locator("#job")).to_contain_text("3 leads imported.")
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    screenshot(page, "lead-import-done")
+    assert set(Lead.objects.values_list("email", flat=True)) == {
+        "iris@example.com",
+        "ivan@example.com",
+        "ines@example.com",
+    }
