@@ -7,6 +7,7 @@ French; assertions on text use the English pages of users whose profile says Eng
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -189,3 +190,57 @@ def test_a_manager_imports_a_csv_previews_it_and_sees_the_job_finish(page, login
         "ivan@example.com",
         "ines@example.com",
     }
+
+
+def test_the_goal_planner_computes_the_reverse_funnel_in_french(page, login, people, screenshot):
+    _speak_english(people, "marion")
+    login(page, "marion")
+    page.goto("/slas/planner/")
+    page.get_by_label("Revenue target").fill("1000000")
+    page.get_by_label("Average deal size").fill("10000")
+    page.get_by_label("Overall prospect → client rate (%)").fill("2")
+    page.get_by_role("button", name="Compute", exact=True).click()
+    rows = page.locator("main table tbody tr")
+    expect(rows.filter(has_text=re.compile(r"^\s*Client"))).to_contain_text("100")
+    expect(rows.filter(has_text=re.compile(r"^\s*Prospect"))).to_contain_text("5000")
+
+    # Switch the interface to French with the footer form; the planner speaks French.
+    page.locator("#language-select").select_option("fr")
+    page.locator("footer form button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Planificateur")
+    screenshot(page, "goal-planner")
+
+
+def test_an_sla_is_submitted_signed_by_both_teams_amended_and_compared(new_page, login, people, screenshot):
+    from slas.models import SLA
+    from slas.tests.factories import make_sla
+
+    _speak_english(people, "marion", "sacha")
+    draft = make_sla(
+        people.teams["marketing"], people.teams["sales"], start=dt.date(2027, 1, 1), end=dt.date(2027, 12, 31)
+    )
+
+    marion = new_page()
+    login(marion, "marion")
+    marion.goto(f"/slas/{draft.pk}/")
+    marion.get_by_role("button", name="Submit for signature").click()
+    expect(marion.locator("main")).to_contain_text("In signature")
+    marion.get_by_role("button", name=re.compile(r"^Sign for ")).click()
+    expect(marion.get_by_role("button", name=re.compile(r"^Sign for "))).to_have_count(0)
+
+    sacha = new_page()
+    login(sacha, "sacha")
+    sacha.goto(f"/slas/{draft.pk}/")
+    sacha.get_by_role("button", name=re.compile(r"^Sign for ")).click()
+    expect(sacha.locator("main .badge").first).to_have_text("Active")
+    screenshot(sacha, "sla-detail-signed")
+    draft.refresh_from_db()
+    assert draft.status == SLA.Status.ACTIVE and draft.signatures.count() == 2
+
+    marion.goto(f"/slas/{draft.pk}/")
+    marion.get_by_role("button", name="Amend").click()
+    amendment = SLA.objects.get(series=draft.series, version=2)
+    assert amendment.status == SLA.Status.DRAFT and amendment.amends_id == draft.pk
+    assert marion.goto(f"/slas/{amendment.pk}/compare/").status == 200
+    expect(marion.locator("main")).to_contain_text("v1")
