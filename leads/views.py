@@ -247,7 +247,8 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     try:
         run(lead, {**data, "by": request.user})
     except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("You may not do this."))
+        # The page never offers a forbidden action, so only a forced request gets here: refuse it outright.
+        return HttpResponseForbidden(str(exc) or _("You may not do this."))
     except services.LeadConflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
