@@ -135,3 +135,15 @@ def test_the_report_page_query_count_does_not_grow_with_leads(client, roles, rep
     with django_assert_max_num_queries(25):
         response = client.get(reverse("reporting:report_detail", args=[report.pk]))
     assert response.status_code == 200
+
+
+def test_the_report_list_keeps_its_filters_when_paging(client, roles):
+    """One shared pagination include: page links keep the other query parameters."""
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/reports/?sla=3&month=2026-10&page=2")
+    html = render_to_string("_pagination.html", {"page": Paginator(range(100), 10).get_page(2)}, request=request)
+    assert 'href="?sla=3&amp;month=2026-10&amp;page=1"' in html
+    assert 'href="?sla=3&amp;month=2026-10&amp;page=3"' in html
