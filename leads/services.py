@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from slas.models import SLA, CommitmentKey, Function, Team
 from slas.permissions import can_write, is_member_of, side_of, teams_of
+from smarketing.webhooks import emit_event
 
 from . import permissions
 from .models import (
@@ -564,7 +565,27 @@ def lead_handoff(
             created_at=now,
         )
     lead.save()
+    _emit_handoff_event("lead.handed_off", handoff)
     return handoff
+
+
+def _emit_handoff_event(event_type: str, handoff: Handoff) -> None:
+    """Outbound webhook for a handoff step, written in the same transaction as the change."""
+    emit_event(
+        event_type,
+        {
+            "lead": handoff.lead_id,
+            "handoff": handoff.pk,
+            "status": handoff.status,
+            "from_team": handoff.from_team_id,
+            "to_team": handoff.to_team_id,
+            "sla": handoff.sla_id,
+            "handed_off_at": handoff.handed_off_at.isoformat(),
+            "decision_due_at": handoff.decision_due_at.isoformat() if handoff.decision_due_at else None,
+            "decided_at": handoff.decided_at.isoformat() if handoff.decided_at else None,
+            "reason": handoff.reason,
+        },
+    )
 
 
 def _pending_handoff(lead: Lead) -> Handoff:
@@ -647,6 +668,7 @@ def lead_accept(*, lead: Lead, by, owner=None, occurred_at: dt.datetime | None =
                 **common,
             )
     lead.save()
+    _emit_handoff_event("lead.accepted", handoff)
     return lead
 
 
@@ -675,6 +697,7 @@ def lead_reject(*, lead: Lead, by, reason: str, occurred_at: dt.datetime | None 
         payload={"handoff": handoff.pk},
     )
     lead.save()
+    _emit_handoff_event("lead.rejected", handoff)
     return lead
 
 

@@ -163,3 +163,29 @@ def test_category_override_needs_a_reason(roles):
     assert lead.maturity_category == 2 and lead.category_overridden
     with pytest.raises(PermissionDenied):
         services.lead_set_category(lead=lead, category=1, by=roles.viewer, reason="x")
+
+
+def test_handoff_steps_write_webhook_deliveries_in_the_same_transaction(roles, sla):
+    from smarketing.models import WebhookDelivery, WebhookSubscription
+
+    WebhookSubscription.objects.create(
+        url="https://hooks.example.com/smarketing",
+        secret="s3cret",
+        events=["lead.handed_off", "lead.accepted", "lead.rejected"],
+    )
+    with time_machine.travel(FRIDAY_5PM, tick=False):
+        first, second = new_mql(roles), new_mql(roles, email="bob@example.com")
+        services.lead_handoff(lead=first, team=roles.sales, by=roles.mkt_member)
+        services.lead_handoff(lead=second, team=roles.sales, by=roles.mkt_member)
+        services.lead_accept(lead=first, by=roles.sales_member)
+        services.lead_reject(lead=second, by=roles.sales_member, reason="No budget at all")
+    deliveries = list(WebhookDelivery.objects.order_by("pk").values_list("event_type", "payload"))
+    assert [event for event, _payload in deliveries] == [
+        "lead.handed_off",
+        "lead.handed_off",
+        "lead.accepted",
+        "lead.rejected",
+    ]
+    accepted = deliveries[2][1]
+    assert accepted["type"] == "lead.accepted"
+    assert accepted["data"]["lead"] == first.pk and accepted["data"]["status"] == "accepted"
