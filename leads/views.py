@@ -335,8 +335,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    jobs = Job.objects.all() if request.user.is_superuser else Job.objects.filter(created_by=request.user)
-    job = get_object_or_404(jobs, pk=pk, kind=Job.Kind.LEAD_IMPORT)
+    job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk, kind=Job.Kind.LEAD_IMPORT)
     template = "leads/_job.html" if request.headers.get("HX-Request") else "leads/import_job.html"
     return render(request, template, {"job": job})
 

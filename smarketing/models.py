@@ -29,6 +29,14 @@ class WorkerHeartbeat(models.Model):
         return cls.objects.aggregate(latest=models.Max("last_seen"))["latest"]
 
 
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """An admin sees every job; anyone else sees the jobs they started."""
+        if user.is_active and user.is_superuser:
+            return self
+        return self.filter(created_by=user)
+
+
 class Job(models.Model):
     """A unit of long-running background work whose progress a user can watch.
 
@@ -57,6 +65,8 @@ class Job(models.Model):
     message = models.TextField(blank=True)
     params = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -269,5 +269,4 @@ class JobDetail(generics.RetrieveAPIView):
     queryset = Job.objects.all()
 
     def get_queryset(self):
-        user = self.request.user
-        return Job.objects.all() if user.is_superuser else Job.objects.filter(created_by=user)
+        return Job.objects.visible_to(self.request.user)
