@@ -26,8 +26,8 @@ from smarketing.models import Job
 from . import forms, imports, permissions, services
 from .api.views import queue_import
 from .filters import LeadFilter, lead_list_queryset
-from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, Lead, Source, Stage, VisitCount
-from .queries import followups_for
+from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, Lead, LeadEvent, Source, Stage, VisitCount
+from .queries import capture_changes, followups_for
 
 SORTS = {
     "created": "created_at",
@@ -130,23 +130,58 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "return": permissions.can_return(user, lead),
         "activity": permissions.can_work_lead(user, lead),
     }
+    events = list(lead.events.select_related("actor", "team", "owner_user").order_by("-occurred_at", "-pk"))
+    for event in events:
+        if event.kind == LeadEvent.Kind.CAPTURED_AGAIN:
+            event.capture = capture_changes(lead, event)
     context = {
         "lead": lead,
         "pending": pending,
         "may": may,
-        "events": lead.events.select_related("actor", "team", "owner_user").order_by("-occurred_at", "-pk"),
-        "followups": lead.followups.select_related("owner_team", "owner_user").order_by("status", "due_at"),
+        "events": events,
+        "followups": lead.followups.select_related("owner_team", "owner_user")
+        .with_overdue_flag()
+        .order_by("status", "due_at"),
         "answers": [(Lead._meta.get_field(f).verbose_name, getattr(lead, f)) for f in services.QUALIFICATION_FIELDS],
         "transition_form": forms.TransitionForm(initial={"expected_stage": lead.stage}),
         "handoff_form": forms.HandoffForm(),
         "accept_form": forms.AcceptForm(team=pending.to_team if pending else None),
         "reject_form": forms.RejectForm(),
-        "take_form": forms.TakeForm(),
+        "take_form": forms.TakeForm(user=user),
         "return_form": forms.ReturnForm(),
         "category_form": forms.CategoryForm(),
         "activity_form": forms.ActivityForm(),
     }
     return render(request, "leads/detail.html", context)
+
+
+@login_required
+@require_POST
+def apply_proposal(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Apply the values a later capture proposed, through the normal update service."""
+    lead = get_object_or_404(Lead, pk=pk)
+    event = get_object_or_404(lead.events, pk=event_id)
+    form = forms.ApplyProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the values to apply."))
+        return redirect("leads:detail", pk=pk)
+    try:
+        services.lead_apply_proposal(
+            lead=lead,
+            event=event,
+            by=request.user,
+            fields=form.cleaned_data["fields_to_apply"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except PermissionDenied as exc:
+        return HttpResponseForbidden(str(exc) or _("You may not do this."))
+    except services.LeadConflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The proposed values were applied."))
+    return redirect("leads:detail", pk=pk)
 
 
 @login_required
@@ -172,7 +207,13 @@ def create(request: HttpRequest) -> HttpResponse:
             form.add_error("team", str(exc))
         else:
             if lead.captured_again:
-                messages.info(request, _("A lead with this e-mail already existed: it was updated."))
+                messages.info(
+                    request,
+                    _(
+                        "A lead with this e-mail already existed: its filled fields were kept and the touch "
+                        "was logged; values that differ are proposed on its timeline."
+                    ),
+                )
             return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/form.html", {"form": form, "title": _("New lead")})
 
@@ -232,6 +273,8 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         return HttpResponse(status=404)
     form_class, run = ACTIONS[name]
     kwargs = {}
+    if name == "take":
+        kwargs["user"] = request.user
     if name == "accept":
         pending = lead.handoffs.select_related("to_team").filter(status=Handoff.Status.PENDING).first()
         kwargs["team"] = pending.to_team if pending else None
@@ -328,6 +371,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             "checked": checked,
             "draft": draft_key,
             "sample": checked.rows[:20],
+            "existing_count": sum(1 for row in checked.rows if row.get("existing")),
             "errors": checked.errors[:200],
         },
     )

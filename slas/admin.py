@@ -12,6 +12,7 @@ from .models import (
     ClosedDate,
     Commitment,
     GoalPlan,
+    LifecycleRecord,
     MaturityRule,
     Membership,
     Milestone,
@@ -119,7 +120,7 @@ class SLAAdmin(admin.ModelAdmin):
     list_select_related = ["marketing_team", "sales_team"]
     readonly_fields = ["status", "series", "version", "amends", "superseded_on", "revision", "fingerprint"]
     inlines = [GoalInline, CommitmentInline, MaturityRuleInline, MilestoneInline, SignatureInline]
-    actions = ["submit_for_signature"]
+    actions = ["submit_for_signature", "withdraw_to_draft"]
 
     def has_view_permission(self, request, obj=None):
         return permissions.can_read(request.user) and request.user.is_staff
@@ -133,14 +134,18 @@ class SLAAdmin(admin.ModelAdmin):
         return obj.is_editable and permissions.can_draft_sla(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
-        # History is never deleted: only a draft that was never signed may go.
-        return obj is not None and obj.is_editable and permissions.can_draft_sla(request.user, obj)
+        # History is never deleted: only a draft may go, by its author or an admin (the service decides).
+        return obj is not None and obj.is_editable and permissions.can_delete_sla(request.user, obj)
+
+    def delete_model(self, request, obj):
+        services.sla_delete_draft(sla=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for sla in queryset:
+            services.sla_delete_draft(sla=sla, by=request.user)
 
     def save_model(self, request, obj, form, change):
-        import uuid
-
-        if obj.series is None:
-            obj.series = uuid.uuid4()
+        if not change:
             obj.created_by = request.user
         if change:
             # An admin edit is a new revision: editors who opened the older one are refused.
@@ -153,6 +158,14 @@ class SLAAdmin(admin.ModelAdmin):
             try:
                 services.sla_submit(sla=sla, by=request.user)
             except (services.SLAConflict, ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{sla}: {getattr(exc, 'message', exc)}", level=messages.ERROR)
+
+    @admin.action(description=_("Withdraw to draft (clears the signatures)"))
+    def withdraw_to_draft(self, request, queryset):
+        for sla in queryset:
+            try:
+                services.sla_withdraw(sla=sla, by=request.user)
+            except (services.SLAConflict, PermissionDenied) as exc:
                 self.message_user(request, f"{sla}: {getattr(exc, 'message', exc)}", level=messages.ERROR)
 
 
@@ -181,6 +194,24 @@ class WorkingCalendarAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return permissions.can_draft_sla(request.user)
+
+
+@admin.register(LifecycleRecord)
+class LifecycleRecordAdmin(admin.ModelAdmin):
+    """Append-only: readable, never added, changed or deleted by hand."""
+
+    list_display = ["at", "action", "title", "version", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(GoalPlan)
