@@ -384,6 +384,8 @@ def lead_apply_proposal(
     *, lead: Lead, event: LeadEvent, by, fields: list[str] | None = None, expected_version: int | None = None
 ) -> Lead:
     """Apply values a later capture proposed (all, or ``fields``) through ``lead_update``."""
+    if not permissions.can_work_lead(by, lead):
+        _deny(_("You may not edit this lead."))
     if event.lead_id != lead.pk or event.kind != LeadEvent.Kind.CAPTURED_AGAIN:
         raise ValidationError({"event": _("This is not a capture of this lead.")})
     proposed = event.payload.get("proposed") or {}
