@@ -178,14 +178,12 @@ def _close(followup: FollowUp, at: dt.datetime) -> None:
 
 
 def _open_followups(lead: Lead, *kinds: str):
-    return FollowUp.objects.select_related("sla").filter(lead=lead, status=FollowUp.Status.OPEN, kind__in=kinds)
+    return FollowUp.objects.open().select_related("sla").filter(lead=lead, kind__in=kinds)
 
 
 def _cancel_open_followups(lead: Lead, at: dt.datetime) -> None:
     """The lead's open obligations lapse at ``at`` (they stay counted if already past due)."""
-    FollowUp.objects.filter(lead=lead, status=FollowUp.Status.OPEN).update(
-        status=FollowUp.Status.CANCELLED, cancelled_at=at
-    )
+    FollowUp.objects.open().filter(lead=lead).update(status=FollowUp.Status.CANCELLED, cancelled_at=at)
 
 
 def _clean_data(data: dict[str, Any]) -> dict[str, Any]:

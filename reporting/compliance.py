@@ -115,6 +115,11 @@ def event_scope(version_ids: list[int], marketing_team_id: int) -> Q:
     return Q(sla_id__in=version_ids) | Q(sla__isnull=True, team_id=marketing_team_id)
 
 
+def obligations_due(version_ids: list[int], start: dt.datetime, end: dt.datetime):
+    """The series' follow-ups that count, due in [start, end) — a month's obligations."""
+    return FollowUp.objects.filter(sla_id__in=version_ids, due_at__gte=start, due_at__lt=end).obligations()
+
+
 def _loaded(version: SLA, asked_for: SLA) -> SLA:
     """The version with its commitments and calendar loaded (reusing what the caller prefetched)."""
     if version.pk == asked_for.pk and "commitments" in getattr(asked_for, "_prefetched_objects_cache", {}):
@@ -207,7 +212,7 @@ def compute(sla: SLA, month: dt.date | Month, now: dt.datetime | None = None) ->
     )
 
     # --- follow-ups due in the month: first contact, attempts, distribution (1 query) ---
-    due_in_month = FollowUp.objects.filter(sla_id__in=versions, due_at__gte=start, due_at__lt=cutoff).obligations()
+    due_in_month = obligations_due(versions, start, cutoff)
     first_contact = Q(kind=FollowUp.Kind.FIRST_CONTACT)
     attempts = Q(kind=FollowUp.Kind.CONTACT_ATTEMPTS)
     on_time = Q(done_on_time=True, done_at__lte=F("due_at"))

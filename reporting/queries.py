@@ -84,8 +84,7 @@ def owner_breakdown(sla: SLA, month: dt.date, now: dt.datetime | None = None) ->
     first = Q(kind=FollowUp.Kind.FIRST_CONTACT)
     attempts = Q(kind=FollowUp.Kind.CONTACT_ATTEMPTS)
     rows = (
-        FollowUp.objects.filter(sla_id__in=versions, due_at__gte=start, due_at__lt=cutoff)
-        .obligations()
+        compliance.obligations_due(versions, start, cutoff)
         .values("owner_user", "owner_user__username", "owner_user__first_name", "owner_user__last_name")
         .annotate(
             first_contact_due=Count("pk", filter=first),

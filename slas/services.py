@@ -459,12 +459,18 @@ def sla_amend(*, sla: SLA, by) -> SLA:
 
 
 @transaction.atomic
-def sla_expire_due(*, today: dt.date) -> int:
-    """Active SLAs whose end date has passed become expired; returns how many."""
-    due = SLA.objects.select_for_update().filter(status=SLA.Status.ACTIVE, end_date__lt=today)
-    return SLA.objects.filter(pk__in=list(due.values_list("pk", flat=True))).update(
-        status=SLA.Status.EXPIRED, updated_at=timezone.now()
+def sla_expire_due(*, today: dt.date | None = None, now: dt.datetime | None = None) -> int:
+    """Active SLAs whose end date has passed become expired; returns how many.
+
+    "Passed" is judged on each SLA's own local date at ``now`` (or on ``today`` for all).
+    """
+    now = now or timezone.now()
+    # The latest local date anywhere is at most a day after the UTC date.
+    candidates = SLA.objects.select_for_update(of=("self",)).filter(
+        status=SLA.Status.ACTIVE, end_date__lt=today or now.date() + dt.timedelta(days=1)
     )
+    due = [sla.pk for sla in candidates.select_related("calendar") if sla.end_date < (today or sla.today(now))]
+    return SLA.objects.filter(pk__in=due).update(status=SLA.Status.EXPIRED, updated_at=timezone.now())
 
 
 @transaction.atomic
