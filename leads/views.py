@@ -165,14 +165,27 @@ def apply_proposal(request: HttpRequest, pk: int, event_id: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, _("Choose the values to apply."))
         return redirect("leads:detail", pk=pk)
-    try:
-        services.lead_apply_proposal(
+    refused = _perform(
+        request,
+        lambda: services.lead_apply_proposal(
             lead=lead,
             event=event,
             by=request.user,
             fields=form.cleaned_data["fields_to_apply"],
             expected_version=form.cleaned_data["version"],
-        )
+        ),
+        _("The proposed values were applied."),
+    )
+    return refused or redirect("leads:detail", pk=pk)
+
+
+def _perform(request: HttpRequest, call, success: str) -> HttpResponse | None:
+    """Run one service call of a page's button: its outcome becomes a message.
+
+    The page never offers a forbidden action, so only a forced request is refused — outright (403).
+    """
+    try:
+        call()
     except PermissionDenied as exc:
         return HttpResponseForbidden(str(exc) or _("You may not do this."))
     except services.LeadConflict as exc:
@@ -180,8 +193,8 @@ def apply_proposal(request: HttpRequest, pk: int, event_id: int) -> HttpResponse
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("The proposed values were applied."))
-    return redirect("leads:detail", pk=pk)
+        messages.success(request, success)
+    return None
 
 
 @login_required
@@ -287,17 +300,9 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k in {"reason", "feedback"}}
     if name == "category":
         data.setdefault("category", None)
-    try:
-        run(lead, {**data, "by": request.user})
-    except PermissionDenied as exc:
-        # The page never offers a forbidden action, so only a forced request gets here: refuse it outright.
-        return HttpResponseForbidden(str(exc) or _("You may not do this."))
-    except services.LeadConflict as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Done."))
+    refused = _perform(request, lambda: run(lead, {**data, "by": request.user}), _("Done."))
+    if refused is not None:
+        return refused
     if next_url and next_url.startswith("/"):
         return redirect(next_url)
     return redirect("leads:detail", pk=pk)
