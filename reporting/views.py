@@ -120,13 +120,15 @@ def trend_rows(trend: dict) -> list[dict]:
     return [{"label": labels.get(key, key), "values": values["actual"]} for key, values in trend["series"].items()]
 
 
-def next_milestones(slas: list[SLA], today: dt.date, limit: int = 8) -> list[dict]:
-    """The next due date of each milestone of ``slas`` within two months (``Milestone.occurrences``)."""
-    rows = Milestone.objects.filter(sla__in=slas).filter(Q(due_date__gte=today) | Q(repeats_monthly=True))
-    horizon = today + dt.timedelta(days=62)
+def next_milestones(slas: list[SLA], now: dt.datetime | dt.date, limit: int = 8) -> list[dict]:
+    """The next due date of each milestone of ``slas`` within two months (``Milestone.occurrences``),
+    from today in each SLA's time zone (or from the date given)."""
+    first_day = now if not isinstance(now, dt.datetime) else (now - dt.timedelta(days=1)).date()
+    rows = Milestone.objects.filter(sla__in=slas).filter(Q(due_date__gte=first_day) | Q(repeats_monthly=True))
     upcoming = []
-    for milestone in rows.select_related("sla", "owner_team"):
-        days = milestone.occurrences(today, horizon)
+    for milestone in rows.select_related("sla__calendar", "owner_team"):
+        today = milestone.sla.today(now) if isinstance(now, dt.datetime) else now
+        days = milestone.occurrences(today, today + dt.timedelta(days=62))
         if days:
             upcoming.append({"title": milestone.title, "owner_team": milestone.owner_team, "due_date": days[0]})
     return sorted(upcoming, key=lambda row: row["due_date"])[:limit]
@@ -171,7 +173,7 @@ def dashboard(request):
     context.update(
         boards=boards,
         my_overdue=FollowUp.objects.overdue().mine(request.user).select_related("lead", "sla").order_by("due_at")[:20],
-        milestones=next_milestones([b["sla"] for b in boards], timezone.localdate(now)),
+        milestones=next_milestones([b["sla"] for b in boards], now),
     )
     return render(request, "reporting/dashboard.html", context)
 
