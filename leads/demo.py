@@ -46,6 +46,13 @@ FIRST_NAMES = [
 LAST_NAMES = ["Bernard", "Dubois", "Durand", "Fontaine", "Garnier", "Lambert", "Leroy", "Morel", "Petit", "Roux"]
 COMPANIES = ["Acme SAS", "Batiplus", "Cloudio", "Datanova", "Ecovert", "Fintrack", "Gastronomie & Co", "Helios"]
 CHANNELS = ["seo", "ads", "event", "webinar", "referral"]
+# Why sales rejects an MQL, and what sales notes after a meeting (shown in the monthly review).
+REJECTION_REASONS = ["No budget and no timing yet", "Student project, not a company", "No budget this year"]
+MEETING_NOTES = [
+    "Wants a demo for the finance team; decision in Q1.",
+    "Interested in the API integration; asked for pricing for 20 seats.",
+    "Project on hold until the new CFO arrives.",
+]
 # What happens to each lead, cycling; each scenario stops early when its next step would be in the future.
 SCENARIOS = [
     "prospect",
@@ -110,7 +117,7 @@ def _seed_leads(context, marketing, sales) -> None:
         seller = users["samuel"] if number % 2 else users["sofia"]
         stage = Stage.VISITOR if scenario == "visitor" else Stage.PROSPECT
         lead = services.lead_create(data=data, team=marketing, by=marketer, occurred_at=created, stage=stage)
-        _play(scenario, lead, created, now, marketer, seller, users, sales, rng)
+        _play(scenario, lead, created, now, marketer, seller, users, sales, rng, number)
     # The demo pretends each step was entered as it happened; a few activities stay late entries.
     demo = Lead.objects.filter(email__endswith=f"@{DEMO_DOMAIN}")
     LeadEvent.objects.filter(lead__in=demo).update(recorded_at=F("occurred_at"), is_late_entry=False)
@@ -121,7 +128,7 @@ def _seed_leads(context, marketing, sales) -> None:
         LeadEvent.objects.filter(pk=activity.event_id).update(recorded_at=late, is_late_entry=True)
 
 
-def _play(scenario, lead, created, now, marketer, seller, users, sales, rng) -> None:
+def _play(scenario, lead, created, now, marketer, seller, users, sales, rng, number=0) -> None:
     """Run the scenario's steps in order, stopping at the first one that is not yet due or not allowed."""
     if scenario in {"prospect", "visitor"}:
         return
@@ -176,7 +183,7 @@ def _play(scenario, lead, created, now, marketer, seller, users, sales, rng) -> 
                 (
                     dt.timedelta(days=1, hours=5),
                     lambda at: services.lead_reject(
-                        lead=lead, by=seller, reason="No budget and no timing yet", occurred_at=at
+                        lead=lead, by=seller, reason=REJECTION_REASONS[number % 3], occurred_at=at
                     ),
                 )
             )
@@ -188,12 +195,17 @@ def _play(scenario, lead, created, now, marketer, seller, users, sales, rng) -> 
                 )
             )
             if scenario != "sql_overdue":
-                for offset, kind in [((1, 6), "call"), ((2, 3), "email"), ((3, 4), "meeting")]:
+                touches = [((1, 6), "call"), ((2, 3), "email"), ((3, 4), "meeting")]
+                if scenario == "sql_worked":
+                    # Reached days late: a first contact and an attempt window missed, for the monthly review.
+                    touches = [((6, 2), "call"), ((7, 3), "email"), ((8, 4), "meeting")]
+                for offset, kind in touches:
+                    note = MEETING_NOTES[number % 3] if kind == "meeting" else ""
                     steps.append(
                         (
                             dt.timedelta(days=offset[0], hours=offset[1]),
-                            lambda at, kind=kind: services.activity_log(
-                                lead=lead, kind=kind, outcome="reached", note="", by=seller, occurred_at=at
+                            lambda at, kind=kind, note=note: services.activity_log(
+                                lead=lead, kind=kind, outcome="reached", note=note, by=seller, occurred_at=at
                             ),
                         )
                     )

@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -379,19 +380,31 @@ class FollowUpQuerySet(models.QuerySet):
         return self.filter(Q(owner_user=user) | Q(owner_user__isnull=True, owner_team_id__in=team_ids))
 
     def obligations(self):
-        """Follow-ups that count for compliance: all but those cancelled before they fell due.
+        """Follow-ups that count for compliance: the SLA's obligations, but those cancelled before
+        they fell due.
 
         A lead lost (or won) before a deadline cancels that obligation; one cancelled after its
         deadline had already been missed and stays counted. Legacy cancellations without a
-        time are left out, as they always were.
+        time are left out, as they always were. Action items (decided in a review meeting) are
+        follow-ups of their owner but never an SLA obligation: they never count.
         """
-        return self.exclude(
+        return self.exclude(kind__in=FollowUp.NOT_SLA_OBLIGATIONS).exclude(
             Q(status=FollowUp.Status.CANCELLED) & (Q(cancelled_at__isnull=True) | Q(cancelled_at__lte=F("due_at")))
         )
 
+    def sla_obligations(self):
+        """Follow-ups generated from the SLA (every kind but action items), whatever their status."""
+        return self.exclude(kind__in=FollowUp.NOT_SLA_OBLIGATIONS)
+
 
 class FollowUp(models.Model):
-    """An obligation with a due time, generated from the governing SLA."""
+    """An obligation with a due time: generated from the governing SLA for a lead, or an action
+    item decided in a review meeting (``kind`` ``action_item``: a ``title``, a ``link`` to the
+    review, and a lead only when the item is about one).
+
+    Everything that lists, alerts or feeds follow-ups shows both; only the SLA's kinds count for
+    compliance (``FollowUpQuerySet.obligations``).
+    """
 
     class Kind(models.TextChoices):
         HANDOFF_DECISION = "handoff_decision", _("Handoff decision due")
@@ -399,16 +412,24 @@ class FollowUp(models.Model):
         CONTACT_ATTEMPTS = "contact_attempts", _("Contact attempts due")
         ATTEMPT = "attempt", _("Contact attempt due")
         RETURN_DUE = "return_due", _("Return to marketing due")
+        ACTION_ITEM = "action_item", _("Action item")
+
+    # Kinds that are follow-ups of a person but not obligations of the SLA.
+    NOT_SLA_OBLIGATIONS = (Kind.ACTION_ITEM,)
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="followups")
+    # Every SLA obligation is about a lead; an action item may be about none.
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
     sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
     handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # What to do and where it was decided (action items); SLA obligations are named by kind and lead.
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True, help_text=_("The page it comes from (a review)."))
     attempt_number = models.PositiveSmallIntegerField(null=True, blank=True)
     required_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
     starts_at = models.DateTimeField(help_text=_("When the clock started (handoff, acceptance, take)."))
@@ -437,9 +458,25 @@ class FollowUp(models.Model):
             models.Index(fields=["owner_user", "status", "due_at"]),
             models.Index(fields=["lead", "status"]),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lead__isnull=False) | Q(kind="action_item"), name="followup_lead_unless_action_item"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} – {self.lead} by {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} – {self.subject} by {self.due_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        """The page to open: where the action item was decided, or the lead."""
+        if self.link:
+            return self.link
+        return reverse("leads:detail", args=[self.lead_id]) if self.lead_id else ""
+
+    @property
+    def subject(self) -> str:
+        """What it is about, for lists, alerts and the calendar: the action item's title, or the lead."""
+        return self.title or (str(self.lead) if self.lead_id else "")
 
 
 class VisitCount(models.Model):

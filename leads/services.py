@@ -182,8 +182,13 @@ def _open_followups(lead: Lead, *kinds: str):
 
 
 def _cancel_open_followups(lead: Lead, at: dt.datetime) -> None:
-    """The lead's open obligations lapse at ``at`` (they stay counted if already past due)."""
-    FollowUp.objects.open().filter(lead=lead).update(status=FollowUp.Status.CANCELLED, cancelled_at=at)
+    """The lead's open SLA obligations lapse at ``at`` (they stay counted if already past due).
+
+    Action items about the lead are left open: a meeting decided them, not the lead's stage.
+    """
+    FollowUp.objects.open().sla_obligations().filter(lead=lead).update(
+        status=FollowUp.Status.CANCELLED, cancelled_at=at
+    )
 
 
 def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -980,3 +985,60 @@ def visits_record(*, month: dt.date, channel: str, count: int, by) -> VisitCount
         defaults={"count": int(count), "updated_by": by},
     )
     return visit
+
+
+# --- action items: follow-ups decided in a meeting -----------------------------------------
+
+
+@transaction.atomic
+def followup_create_action_item(
+    *,
+    title: str,
+    owner,
+    owner_team: Team,
+    due_at: dt.datetime,
+    link: str = "",
+    lead: Lead | None = None,
+    sla: SLA | None = None,
+    now: dt.datetime | None = None,
+) -> FollowUp:
+    """An action item of ``owner``: a follow-up like the SLA's (My follow-ups, the calendar feed,
+    overdue alerts and escalation to ``owner_team``'s managers) that never counts for compliance.
+
+    The caller (``reviews.services``) decides who may assign it; this only writes the row.
+    """
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Say what is to be done.")})
+    now = now or timezone.now()
+    followup = FollowUp(
+        lead=lead,
+        sla=sla,
+        kind=FollowUp.Kind.ACTION_ITEM,
+        title=title[:200],
+        link=link,
+        starts_at=now,
+        due_at=due_at,
+        owner_team=owner_team,
+        owner_user=owner,
+        created_at=now,
+    )
+    followup.full_clean(exclude=["handoff"])
+    followup.save()
+    return followup
+
+
+@transaction.atomic
+def followup_mark_done(*, followup: FollowUp, at: dt.datetime | None = None) -> FollowUp:
+    """Close an action item done by hand (no activity closes it): on time if done by its due time.
+
+    SLA obligations are closed by what happens to the lead, never by hand: refused. A follow-up
+    already closed stays as it was (returned unchanged). The caller checks who may.
+    """
+    locked = FollowUp.objects.select_for_update().select_related("sla").get(pk=followup.pk)
+    if locked.kind not in FollowUp.NOT_SLA_OBLIGATIONS:
+        raise LeadConflict(_("An SLA obligation is closed by the lead's activity, not by hand."))
+    if locked.status != FollowUp.Status.OPEN:
+        return locked
+    _close(locked, at or timezone.now())
+    return locked

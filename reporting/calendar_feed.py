@@ -30,11 +30,11 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
         tz = ZoneInfo(followup.sla.time_zone) if followup.sla else dt.UTC
         event = Event()
         event.add("uid", f"followup-{followup.pk}@{host}")
-        event.add("summary", f"{followup.get_kind_display()}: {followup.lead}")
+        event.add("summary", f"{followup.get_kind_display()}: {followup.subject}")
         event.add("dtstart", followup.due_at.astimezone(tz))
         event.add("dtend", followup.due_at.astimezone(tz) + dt.timedelta(minutes=15))
         event.add("dtstamp", now)
-        event.add("url", f"{settings.SITE_URL}/leads/{followup.lead_id}/")
+        event.add("url", f"{settings.SITE_URL}{followup.get_absolute_url()}")
         feed.add_component(event)
     # Every signed version of the user's teams' SLAs: each lists its milestones only on the days
     # it governs (``Milestone.occurrences``), so a series shows each review once across amendments.

@@ -148,7 +148,8 @@ def _followup_context(notification: Notification) -> dict:
     return {
         "followup": followup,
         "due_local": timezone.localtime(followup.due_at, tz),
-        "lead_url": site_link("leads:detail", [followup.lead_id], f"/leads/{followup.lead_id}/"),
+        # The lead, or for an action item the review it was decided in.
+        "lead_url": f"{settings.SITE_URL}{followup.get_absolute_url()}",
         "recipient": notification.recipient,
     }
 
@@ -199,6 +200,11 @@ BUILDERS = {
     Notification.Kind.AT_RISK: at_risk,
     Notification.Kind.DIGEST: digest,
 }
+
+
+def register(kind: str, builder) -> None:
+    """An app above ``reporting`` (``reviews``) adds the builder of its own notification kind."""
+    BUILDERS[kind] = builder
 
 
 def message_for(notification: Notification) -> EmailMultiAlternatives:

@@ -101,6 +101,8 @@ class Notification(models.Model):
         ESCALATION = "escalation", _("Escalation to manager")
         DIGEST = "digest", _("Daily digest")
         AT_RISK = "at_risk", _("Commitment at risk")
+        REVIEW_INVITATION = "review_invitation", _("Review meeting invitation")
+        REVIEW_MINUTES = "review_minutes", _("Review meeting minutes")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

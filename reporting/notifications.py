@@ -93,9 +93,9 @@ def _followup_subject(followup: FollowUp, recipient, escalation: bool) -> str:
         if escalation:
             return _("Escalation: %(kind)s overdue for %(lead)s") % {
                 "kind": followup.get_kind_display(),
-                "lead": followup.lead,
+                "lead": followup.subject,
             }
-        return _("Overdue: %(kind)s for %(lead)s") % {"kind": followup.get_kind_display(), "lead": followup.lead}
+        return _("Overdue: %(kind)s for %(lead)s") % {"kind": followup.get_kind_display(), "lead": followup.subject}
 
 
 # --- Overdue follow-ups and escalation ---------------------------------------------------

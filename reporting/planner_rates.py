@@ -44,11 +44,21 @@ def funnel_step_rates(since: dt.datetime) -> dict[str, Decimal]:
 
 def planner_url(now: dt.datetime | None = None) -> str:
     """The goal planner page prefilled with the last 12 months' step rates."""
-    from django.urls import reverse
     from django.utils import timezone
-    from django.utils.http import urlencode
 
     since = (now or timezone.now()) - dt.timedelta(days=365)
-    rates = funnel_step_rates(since)
-    query = urlencode({key: str(value) for key, value in rates.items()})
+    return planner_url_for(funnel_step_rates(since))
+
+
+def planner_url_for(rates: dict) -> str:
+    """The goal planner page prefilled with ``rates`` (step key → percent); steps outside
+    (0, 100] are left for the planner to ask (a month may count more SQLs than MQLs)."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    usable = {}
+    for key, value in rates.items():
+        if key in STEP_STAGES and value is not None and 0 < Decimal(str(value)) <= 100:
+            usable[key] = str(value)
+    query = urlencode(usable)
     return reverse("slas:goal_planner") + (f"?{query}" if query else "")

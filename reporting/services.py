@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from reporting import compliance
 from reporting.models import MonthlyReport, ReportAudit
+from reporting.signals import report_created
 from slas.models import SLA
 from slas.permissions import can_recompute_report
 from smarketing.webhooks import emit_event
@@ -36,6 +37,7 @@ def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") ->
     lock on that version, so a second worker waits and then finds the stored report; should two
     still race (another code path, a lock released by a dead connection), the unique
     (series, month) constraint refuses the second insert and it reads the first one.
+    ``report_created`` is sent once, in this transaction, when the snapshot is stored.
     """
     version, month = _closed_month_version(sla, month)
     SLA.objects.select_for_update().filter(pk=version.pk).first()
@@ -55,6 +57,7 @@ def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") ->
                 computed_by=by,
                 computed_by_task=task_name,
             )
+            report_created.send(sender=MonthlyReport, report=report)
             overall = data.get("overall")
             emit_event(
                 "report.ready",

@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,9 +22,11 @@ from django.views.decorators.http import require_GET, require_POST
 from leads.models import FollowUp
 from reporting import compliance, queries
 from reporting.models import MonthlyReport
+from reporting.pdf import PDFError, render_pdf
 from reporting.services import report_recompute
 from slas.models import SLA, CommitmentKey, Milestone, Team
 from slas.permissions import can_draft_sla, can_manage_users, can_recompute_report
+from smarketing import hooks
 
 # Every status is shown with a word and an icon, never by colour alone.
 STATUS_DISPLAY = {
@@ -174,6 +175,7 @@ def dashboard(request):
         boards=boards,
         my_overdue=FollowUp.objects.overdue().mine(request.user).select_related("lead", "sla").order_by("due_at")[:20],
         milestones=next_milestones([b["sla"] for b in boards], now),
+        panels=hooks.collect("dashboard.panels", request=request, slas=[b["sla"] for b in boards], now=now),
     )
     return render(request, "reporting/dashboard.html", context)
 
@@ -250,17 +252,14 @@ def report_csv(request, pk: int):
 @login_required
 @require_GET
 def report_pdf(request, pk: int):
-    """The report as a PDF (xhtml2pdf: pure Python), with bars drawn in HTML instead of JS charts."""
-    from xhtml2pdf import pisa
-
+    """The report as a PDF (``reporting.pdf``), with bars drawn in HTML instead of JS charts."""
     report = _report(pk)
     context = _report_context(request, report)
-    html = render_to_string("reporting/report_pdf.html", context, request=request)
-    output = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=output, encoding="utf-8")
-    if result.err:
+    try:
+        content = render_pdf("reporting/report_pdf.html", context, request=request)
+    except PDFError:
         return HttpResponse(_("The PDF could not be produced."), status=500, content_type="text/plain")
-    response = HttpResponse(output.getvalue(), content_type="application/pdf")
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="report-{report.sla_id}-{report.month:%Y-%m}.pdf"'
     return response
 

@@ -18,6 +18,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from smarketing import hooks
+
 from . import permissions, services
 from .filters import SLAFilterSet
 from .forms import (
@@ -82,6 +84,7 @@ def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_delete": sla.status == SLA.Status.DRAFT and permissions.can_delete_sla(request.user, sla),
             "other_versions": versions,
             "lifecycle_records": LifecycleRecord.objects.filter(series=sla.series).select_related("actor")[:20],
+            "links": hooks.collect("sla.links", sla=sla),
         },
     )
 
@@ -128,7 +131,13 @@ def _editor(request: HttpRequest, sla: SLA | None) -> HttpResponse:
     return render(
         request,
         "slas/sla_form.html",
-        {"form": form, "calendar_form": calendar_form, "sections": sections, "sla": sla},
+        {
+            "form": form,
+            "calendar_form": calendar_form,
+            "sections": sections,
+            "sla": sla,
+            "links": hooks.collect("sla.links", sla=sla) if sla else [],
+        },
     )
 
 

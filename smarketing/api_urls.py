@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("slas.api.urls")),
     path("", include("leads.api.urls")),
     path("", include("reporting.api.urls")),
+    path("", include("reviews.api.urls")),
 ]

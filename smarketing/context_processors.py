@@ -12,6 +12,7 @@ NAVIGATION = [
     (_("SLAs"), "slas:list", "file-earmark-check"),
     (_("Goal planner"), "slas:goal_planner", "bullseye"),
     (_("Reports"), "reporting:report_list", "bar-chart"),
+    (_("Reviews"), "reviews:list", "journal-check"),
     (_("Notifications"), "notifications:list", "bell"),
 ]
 

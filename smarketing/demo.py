@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 DEMO_PASSWORD = "demo-smarketing"  # noqa: S105 - printed on purpose: these are demo logins
-DEMO_APPS = ["slas", "leads", "reporting"]
+DEMO_APPS = ["slas", "leads", "reporting", "reviews"]
 
 
 @dataclass

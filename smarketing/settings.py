@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "slas",
     "leads",
     "reporting",
+    "reviews",
 ]
 
 MIDDLEWARE = [

@@ -26,6 +26,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("capture/", include("leads.capture_urls")),
     path("reports/", include("reporting.urls")),
+    path("reviews/", include("reviews.urls")),
     path("notifications/", include("reporting.notification_urls")),
     path("calendar/<str:token>.ics", calendar_feed, name="calendar_feed"),
     path("webhooks/", include("smarketing.webhook_urls")),

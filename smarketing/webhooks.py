@@ -40,6 +40,7 @@ EVENT_TYPES = [
     "sla.activated",
     "sla.at_risk",
     "report.ready",
+    "review.closed",
 ]
 TEST_EVENT = "webhook.test"
 logger = logging.getLogger(__name__)

@@ -196,6 +196,7 @@ class LeadEventSerializer(serializers.ModelSerializer):
 
 class FollowUpSerializer(serializers.ModelSerializer):
     is_overdue = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(help_text="The page to open: the lead, or the review of an action item.")
 
     class Meta:
         model = FollowUp
@@ -203,6 +204,8 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "id",
             "lead",
             "kind",
+            "title",
+            "url",
             "sla",
             "handoff",
             "starts_at",
@@ -217,6 +220,9 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "is_overdue",
         ]
         read_only_fields = fields
+
+    def get_url(self, followup: FollowUp) -> str:
+        return followup.get_absolute_url()
 
     def get_is_overdue(self, followup: FollowUp) -> bool:
         annotated = getattr(followup, "is_overdue", None)
