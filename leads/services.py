@@ -935,6 +935,9 @@ def activity_log(
         occurred_at=when,
         now=now,
         team=lead.owner_team,
+        # The SLA that governs the lead (set at handoff or take): a late entry on a lead sales
+        # holds counts for that SLA's series, like every other event recorded under it.
+        sla=lead.sla,
         payload={"kind": kind, "outcome": outcome, "side": side},
     )
     activity = Activity.objects.create(

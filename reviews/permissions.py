@@ -37,11 +37,7 @@ def manages_party(user, sla: SLA) -> bool:
 def is_participant(user, review: Review) -> bool:
     if not (user and user.is_authenticated):
         return False
-    cache = getattr(review, "_participant_ids", None)
-    if cache is None:
-        cache = set(review.participants.values_list("user_id", flat=True))
-        review._participant_ids = cache
-    return user.pk in cache
+    return review.participants.filter(user=user).exists()
 
 
 def can_write_review(user, review: Review) -> bool:

@@ -117,7 +117,6 @@ def _add_participants(review: Review, users, by=None) -> list:
     present = set(review.participants.values_list("user_id", flat=True))
     added = [user for user in users if user.pk not in present]
     Participant.objects.bulk_create([Participant(review=review, user=user, added_by=by) for user in added])
-    review._participant_ids = present | {user.pk for user in added}
     return added
 
 
@@ -420,7 +419,9 @@ def action_item_add(
         created_by=by,
         created_at=now,
     )
-    FollowUp.objects.filter(pk=followup.pk).update(link=action.get_absolute_url())
+    # The follow-up opens the action item itself (its anchor on the review page).
+    followup.link = action.get_absolute_url()
+    followup.save(update_fields=["link"])
     return action
 
 
