@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads import services as lead_services
-from leads.models import FollowUp, Lead
+from leads.models import Lead
 from reporting.models import Notification
 from reporting.notifications import notification_queue
 from slas import services as sla_services

@@ -119,9 +119,9 @@ def test_an_overdue_action_item_alerts_its_owner_then_the_teams_managers(
 
     item = _item(roles, review, title="Rewrite the rejection reasons list", due_date=NOW.date())
     mail.outbox.clear()
-    with time_machine.travel(dt.datetime(2026, 3, 10, 17, 30, tzinfo=dt.UTC), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            followups_alert_overdue()
+    evening = dt.datetime(2026, 3, 10, 17, 30, tzinfo=dt.UTC)
+    with time_machine.travel(evening, tick=False), django_capture_on_commit_callbacks(execute=True):
+        followups_alert_overdue()
     key = f"followup:{item.followup_id}"
     alert = Notification.objects.get(kind=Notification.Kind.OVERDUE, dedupe_key=f"{key}:owner")
     assert alert.recipient == roles.sales_member

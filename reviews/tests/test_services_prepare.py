@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def _ics(message) -> Calendar:
     attachments = [a for a in message.attachments if a[0] == "invitation.ics"]
     assert len(attachments) == 1
-    name, content, mimetype = attachments[0]
+    _name, content, mimetype = attachments[0]
     assert mimetype.startswith("text/calendar") and "method=REQUEST" in mimetype
     return Calendar.from_ical(content)
 
