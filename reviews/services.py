@@ -481,7 +481,8 @@ def _proposed_sections(decision: Decision, draft: SLA) -> dict:
     if decision.proposal == Decision.Proposal.TARGET:
         row["target"] = value
     elif decision.category:
-        row["category_hours"] = {**row["category_hours"], str(decision.category): float(value)}
+        hours = int(value) if value == value.to_integral_value() else float(value)
+        row["category_hours"] = {**row["category_hours"], str(decision.category): hours}
     else:
         row["hours"] = value
     return {"commitments": commitments}
