@@ -1038,7 +1038,7 @@ def followup_mark_done(*, followup: FollowUp, at: dt.datetime | None = None) -> 
     SLA obligations are closed by what happens to the lead, never by hand: refused. A follow-up
     already closed stays as it was (returned unchanged). The caller checks who may.
     """
-    locked = FollowUp.objects.select_for_update().select_related("sla").get(pk=followup.pk)
+    locked = FollowUp.objects.select_for_update(of=("self",)).select_related("sla").get(pk=followup.pk)
     if locked.kind not in FollowUp.NOT_SLA_OBLIGATIONS:
         raise LeadConflict(_("An SLA obligation is closed by the lead's activity, not by hand."))
     if locked.status != FollowUp.Status.OPEN:

@@ -49,7 +49,8 @@ class ReviewConflict(Exception):
 
 
 def _lock(review: Review) -> Review:
-    return Review.objects.select_for_update().select_related("sla__calendar").get(pk=review.pk)
+    # ``of=("self",)``: the row lock is the review's; its SLA's calendar is an outer join PostgreSQL will not lock.
+    return Review.objects.select_for_update(of=("self",)).select_related("sla__calendar").get(pk=review.pk)
 
 
 def _lock_open(review: Review) -> Review:
@@ -496,7 +497,9 @@ def decision_open_amendment(*, decision: Decision, by) -> SLA:
     Goes on through the normal flow (edit, submit, sign). Clicking again returns the same SLA
     version (whatever its status by then); a deleted draft is opened anew.
     """
-    decision = Decision.objects.select_for_update().select_related("review__sla", "amendment").get(pk=decision.pk)
+    decision = (
+        Decision.objects.select_for_update(of=("self",)).select_related("review__sla", "amendment").get(pk=decision.pk)
+    )
     review = decision.review
     _deny_unless(permissions.can_open_amendment(by, review), _("Only a manager of the SLA's teams may amend it."))
     if not decision.proposal:

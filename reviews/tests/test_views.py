@@ -243,3 +243,16 @@ def test_the_pages_in_french(roles, review, client):
     html = client.get(review.get_absolute_url()).content.decode()
     assert "Revue de février 2026" in html and "Tableau de bord du mois" in html
     assert "Manqué :" in html and "Qualité des MQL" in html
+
+
+def test_an_action_item_about_a_lead_shows_on_the_leads_page(roles, review, february, client, now):
+    item = services.action_item_add(
+        review=review,
+        by=roles.sales_manager,
+        title="Send Sam the pricing",
+        owner=roles.sales_member,
+        due_date=now.date(),
+        lead=february.sam,
+    )
+    html = _page(client, roles.viewer, reverse("leads:detail", args=[february.sam.pk]))
+    assert "Send Sam the pricing" in html and item.get_absolute_url() in html
