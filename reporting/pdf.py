@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 
 class PDFError(RuntimeError):
@@ -24,3 +26,14 @@ def render_pdf(template_name: str, context: dict, request=None) -> bytes:
     if result.err:
         raise PDFError(f"{template_name}: {result.err} layout error(s)")
     return output.getvalue()
+
+
+def pdf_response(make, filename: str) -> HttpResponse:
+    """The PDF ``make()`` returns, shown inline as ``filename`` (a plain 500 when it cannot be laid out)."""
+    try:
+        content = make()
+    except PDFError:
+        return HttpResponse(_("The PDF could not be produced."), status=500, content_type="text/plain")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leads.models import FollowUp
 from reporting import compliance, queries
 from reporting.models import MonthlyReport
-from reporting.pdf import PDFError, render_pdf
+from reporting.pdf import pdf_response, render_pdf
 from reporting.services import report_recompute
 from slas.models import SLA, CommitmentKey, Milestone, Team
 from slas.permissions import can_draft_sla, can_manage_users, can_recompute_report
@@ -255,13 +255,10 @@ def report_pdf(request, pk: int):
     """The report as a PDF (``reporting.pdf``), with bars drawn in HTML instead of JS charts."""
     report = _report(pk)
     context = _report_context(request, report)
-    try:
-        content = render_pdf("reporting/report_pdf.html", context, request=request)
-    except PDFError:
-        return HttpResponse(_("The PDF could not be produced."), status=500, content_type="text/plain")
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="report-{report.sla_id}-{report.month:%Y-%m}.pdf"'
-    return response
+    return pdf_response(
+        lambda: render_pdf("reporting/report_pdf.html", context, request=request),
+        f"report-{report.sla_id}-{report.month:%Y-%m}.pdf",
+    )
 
 
 @login_required

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from reporting.models import MonthlyReport
-from reporting.pdf import PDFError
+from reporting.pdf import pdf_response
 from reporting.planner_rates import planner_url_for
 from slas.models import SLA
 from slas.permissions import managed_teams
@@ -67,6 +67,14 @@ def _service_errors(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return " ".join(" ".join(messages) for messages in exc.message_dict.values())
     return " ".join(exc.messages)
+
+
+def _valid(request, form) -> dict | None:
+    """The form's cleaned data, or None after putting its errors in a message."""
+    if form.is_valid():
+        return form.cleaned_data
+    messages.error(request, _form_errors(form))
+    return None
 
 
 def _call(request, call, success: str):
@@ -280,11 +288,10 @@ def _refuse_unless(allowed: bool) -> None:
 def participant_add(request, pk: int):
     review = _review(pk)
     _refuse_unless(permissions.can_write_review(request.user, review))
-    form = ParticipantForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
+    data = _valid(request, ParticipantForm(request.POST))
+    if data is None:
         return _back(review, "participants")
-    user = form.cleaned_data["user"]
+    user = data["user"]
     _call(
         request,
         lambda: services.review_add_participant(review=review, user=user, by=request.user),
@@ -298,13 +305,12 @@ def participant_add(request, pk: int):
 def point_add(request, pk: int):
     review = _review(pk)
     _refuse_unless(permissions.can_write_review(request.user, review))
-    form = PointForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
+    data = _valid(request, PointForm(request.POST))
+    if data is None:
         return _back(review, "points")
     _call(
         request,
-        lambda: services.agenda_point_add(review=review, by=request.user, text=form.cleaned_data["text"]),
+        lambda: services.agenda_point_add(review=review, by=request.user, text=data["text"]),
         _("Your point is on the agenda."),
     )
     return _back(review, "section-points")
@@ -315,11 +321,9 @@ def point_add(request, pk: int):
 def note_add(request, pk: int):
     review = _review(pk)
     _refuse_unless(permissions.can_write_review(request.user, review))
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
+    data = _valid(request, NoteForm(request.POST))
+    if data is None:
         return _back(review, meeting=True)
-    data = form.cleaned_data
     _call(
         request,
         lambda: services.note_add(review=review, by=request.user, item=data["item"], text=data["text"]),
@@ -333,11 +337,9 @@ def note_add(request, pk: int):
 def decision_add(request, pk: int):
     review = _review(pk)
     _refuse_unless(permissions.can_write_review(request.user, review))
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
+    data = _valid(request, DecisionForm(request.POST))
+    if data is None:
         return _back(review, "decisions", meeting=True)
-    data = form.cleaned_data
     _call(
         request,
         lambda: services.decision_add(
@@ -380,11 +382,9 @@ def decision_amend(request, pk: int, decision_pk: int):
 def action_add(request, pk: int):
     review = _review(pk)
     _refuse_unless(permissions.can_write_review(request.user, review))
-    form = ActionItemForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
+    data = _valid(request, ActionItemForm(request.POST))
+    if data is None:
         return _back(review, "actions", meeting=True)
-    data = form.cleaned_data
     decision = Decision.objects.filter(pk=data["decision"]).first() if data["decision"] else None
     _call(
         request,
@@ -422,13 +422,10 @@ def action_done(request, pk: int):
 def review_reschedule(request, pk: int):
     review = _review(pk)
     _refuse_unless(permissions.can_run_review(request.user, review))
-    with timezone.override(_tz(review)):
-        form = RescheduleForm(request.POST)
-        valid = form.is_valid()
-    if not valid:
-        messages.error(request, _form_errors(form))
+    with timezone.override(_tz(review)):  # the form reads the wall-clock time in the SLA's zone
+        data = _valid(request, RescheduleForm(request.POST))
+    if data is None:
         return _back(review, "schedule")
-    data = form.cleaned_data
     _call(
         request,
         lambda: services.review_reschedule(
@@ -465,13 +462,7 @@ def minutes_pdf(request, pk: int):
     if review.is_open:
         raise Http404(_("The minutes exist once the review is closed."))
     with timezone.override(_tz(review)):
-        try:
-            content = emails.minutes_pdf(review)
-        except PDFError:
-            return HttpResponse(_("The PDF could not be produced."), status=500, content_type="text/plain")
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="minutes-{review.month:%Y-%m}-{review.pk}.pdf"'
-    return response
+        return pdf_response(lambda: emails.minutes_pdf(review), f"minutes-{review.month:%Y-%m}-{review.pk}.pdf")
 
 
 @login_required
