@@ -5,7 +5,6 @@ Views parse input, call ``leads.services`` and render; refusals become messages.
 
 from __future__ import annotations
 
-import csv
 import uuid
 
 from django.contrib import messages
@@ -14,14 +13,17 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from slas.models import Function
 from slas.permissions import can_write, teams_of
+from smarketing.http import int_or_none, safe_next_url
 from smarketing.models import Job
+from smarketing.spreadsheets import csv_writer
+from smarketing.throttling import CaptureThrottle
 
 from . import forms, imports, permissions, services
 from .api.views import queue_import
@@ -37,6 +39,7 @@ SORTS = {
     "owner": "owner_team__name",
 }
 BOARD_CARDS = 30
+MAX_PAGE_SIZE = 200
 
 
 def _sorted(request: HttpRequest, queryset):
@@ -52,7 +55,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="leads.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(
             [
                 "id",
@@ -87,9 +90,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
                 ]
             )
         return response
-    page = Paginator(
-        queryset, int(request.GET.get("page_size", 25)) if request.GET.get("page_size", "").isdigit() else 25
-    ).get_page(request.GET.get("page"))
+    page_size = min(max(int_or_none(request.GET.get("page_size")) or 25, 1), MAX_PAGE_SIZE)
+    page = Paginator(queryset, page_size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -152,7 +154,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_create_lead(request.user):
-        return HttpResponseForbidden(_("You may not create leads."))
+        raise PermissionDenied(_("You may not create leads."))
     form = forms.LeadCreateForm(
         request.POST or None, initial={"team": (teams_of(request.user, Function.MARKETING) or [None])[0]}
     )
@@ -181,7 +183,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(Lead, pk=pk)
     if not permissions.can_work_lead(request.user, lead):
-        return HttpResponseForbidden(_("You may not edit this lead."))
+        raise PermissionDenied(_("You may not edit this lead."))
     form = forms.LeadForm(request.POST or None, instance=Lead.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in services.LEAD_DATA_FIELDS}
@@ -191,7 +193,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data=data,
                 by=request.user,
                 occurred_at=form.cleaned_data["occurred_at"],
-                expected_version=int(request.POST.get("version", lead.version)),
+                expected_version=int_or_none(request.POST.get("version")) or lead.version,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -229,14 +231,14 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """Every button of the detail page and the board's card moves: one service call each."""
     lead = get_object_or_404(Lead, pk=pk)
     if name not in ACTIONS:
-        return HttpResponse(status=404)
+        raise Http404
     form_class, run = ACTIONS[name]
     kwargs = {}
     if name == "accept":
         pending = lead.handoffs.select_related("to_team").filter(status=Handoff.Status.PENDING).first()
         kwargs["team"] = pending.to_team if pending else None
     form = form_class(request.POST, **kwargs)
-    next_url = request.POST.get("next") or None
+    next_url = safe_next_url(request, request.POST.get("next"))
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
@@ -248,14 +250,14 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         run(lead, {**data, "by": request.user})
     except PermissionDenied as exc:
         # The page never offers a forbidden action, so only a forced request gets here: refuse it outright.
-        return HttpResponseForbidden(str(exc) or _("You may not do this."))
+        raise PermissionDenied(str(exc) or _("You may not do this.")) from exc
     except services.LeadConflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Done."))
-    if next_url and next_url.startswith("/"):
+    if next_url:
         return redirect(next_url)
     return redirect("leads:detail", pk=pk)
 
@@ -293,7 +295,7 @@ IMPORT_CACHE_SECONDS = 3600
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
     if not (permissions.can_create_lead(request.user) and can_write(request.user)):
-        return HttpResponseForbidden(_("You may not import leads."))
+        raise PermissionDenied(_("You may not import leads."))
     draft_key = request.GET.get("draft") or request.POST.get("draft")
     draft = cache.get(f"lead-import:{request.user.pk}:{draft_key}") if draft_key else None
     if draft is None:
@@ -340,22 +342,16 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"job": job})
 
 
-CAPTURE_LIMIT = 10  # submissions per IP and hour
-CAPTURE_WINDOW = 3600
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def capture(request: HttpRequest, slug: str) -> HttpResponse:
-    """The public page a prospect fills in: CSRF-protected, rate-limited per IP, deduplicated."""
+    """The public page a prospect fills in: CSRF-protected, rate-limited per client IP, deduplicated.
+
+    The limit is the ``capture`` throttle rate (``API_THROTTLE_CAPTURE``), keyed by
+    :func:`smarketing.client_ip.client_ip`, so it holds behind trusted proxies.
+    """
     capture_form = get_object_or_404(CaptureForm.objects.select_related("team"), slug=slug, is_active=True)
     form = forms.CaptureForm(request.POST or None)
     if request.method == "POST":
-        key = f"capture-rate:{_client_ip(request)}"
-        cache.add(key, 0, CAPTURE_WINDOW)
-        if cache.incr(key) > CAPTURE_LIMIT:
+        if not CaptureThrottle().allow_request(request, None):
             return render(
                 request,
                 "leads/capture.html",

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import webhooks
+from .api import SafeJSONParser
 from .models import WebhookDelivery, WebhookSubscription
 from .permissions import can_manage_webhooks
 from .throttling import AnonRateThrottle, TokenEndpointThrottle
@@ -142,7 +140,7 @@ class WebhookListView(GenericAPIView):
     """List or create webhook subscriptions (admins and managers)."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
     queryset = WebhookSubscription.objects.all()
 
@@ -166,7 +164,7 @@ class WebhookDetailView(GenericAPIView):
     """Read, change or delete one webhook subscription."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
     queryset = WebhookSubscription.objects.all()
 
@@ -217,22 +215,3 @@ class WebhookDeliveriesView(GenericAPIView):
         sub = get_object_or_404(WebhookSubscription, pk=pk)
         page = self.paginate_queryset(WebhookDelivery.objects.filter(subscription=sub).order_by("-created_at", "-id"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-# --- JSON error pages for /api/ -----------------------------------------------------------
-
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def handler404(request, exception=None):
-    if _is_api(request):
-        return JsonResponse({"detail": str(_("Not found."))}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def handler500(request):
-    if _is_api(request):
-        return JsonResponse({"detail": str(_("Server error."))}, status=500)
-    return defaults.server_error(request)

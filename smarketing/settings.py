@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body or the query: size limit, NUL bytes, lone surrogates.
+    "smarketing.middleware.EdgeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -117,6 +119,17 @@ else:
         }
     }
 
+# --- Reverse proxies ---------------------------------------------------------------------
+# How many reverse proxies you run in front of the app (a TLS terminator counts as one). Each
+# appends its peer's address to X-Forwarded-For; the client's address is the entry the
+# outermost of them wrote. 0 (the default) ignores the header: the TCP peer is the client.
+# One rule (smarketing.client_ip) feeds DRF throttles, django-axes, the capture form and
+# password-reset limits, and the audit log. Setting it higher than the real number of
+# proxies lets clients choose their own address; see docs/security.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
 # --- Authentication ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -139,6 +152,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "smarketing.client_ip.client_ip"
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -173,7 +187,16 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# --- Request limits (smarketing.middleware.EdgeMiddleware, docs/security.md) -------------
+# Largest lead import file, and rows in it; checked before anything is stored.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# Any request body above this answers 413 before a view reads it (an import plus its form).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", IMPORT_MAX_BYTES + 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Deepest JSON nesting accepted in a request (arrays and objects).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -255,9 +278,19 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "2000/hour"),
         "anon": env_str("API_THROTTLE_ANON", "100/hour"),
         "token": env_str("API_THROTTLE_TOKEN", "10/minute"),
-        "capture": env_str("API_THROTTLE_CAPTURE", "30/minute"),
+        # The public capture form and password-reset requests, per client IP (and per e-mail).
+        "capture": env_str("API_THROTTLE_CAPTURE", "10/hour"),
+        "password_reset": env_str("PASSWORD_RESET_THROTTLE", "5/hour"),
     },
+    # See TRUSTED_PROXY_COUNT above: how many proxies' X-Forwarded-For entries are believed.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "smarketing.api.exception_handler",
+    # The edge rules of smarketing.input_guard (depth, NUL, lone surrogates) for every body.
+    "DEFAULT_PARSER_CLASSES": [
+        "smarketing.api.SafeJSONParser",
+        "smarketing.api.SafeFormParser",
+        "smarketing.api.SafeMultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
@@ -293,6 +326,7 @@ SPECTACULAR_SETTINGS = {
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
 
 # --- Security ---------------------------------------------------------------------------
+CSRF_FAILURE_VIEW = "smarketing.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

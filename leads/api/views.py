@@ -8,13 +8,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slas.models import Function
 from slas.permissions import teams_of
-from smarketing.api import Conflict
+from smarketing.api import Conflict, SafeFormParser, SafeMultiPartParser
 from smarketing.models import Job
 
 from .. import permissions, services
@@ -237,7 +236,7 @@ class VisitCreate(APIView):
 
 
 class ImportCreate(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(request={"multipart/form-data": s.ImportSerializer}, responses={202: s.JobSerializer})
     def post(self, request):

@@ -66,7 +66,7 @@ def test_field_errors_name_the_field(admin_api):
 
 
 def test_a_server_error_on_an_api_path_is_json(rf):
-    from smarketing.api_views import handler500
+    from smarketing.errors import handler500
 
     response = handler500(rf.get("/api/v1/anything/"))
     assert response.status_code == 500
