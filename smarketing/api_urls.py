@@ -11,6 +11,11 @@ urlpatterns = [
     path("webhooks/", api_views.WebhookListView.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", api_views.WebhookDetailView.as_view(), name="api-webhook"),
     path("webhooks/<int:pk>/test/", api_views.WebhookTestView.as_view(), name="api-webhook-test"),
+    path(
+        "webhooks/<int:pk>/rotate-secret/",
+        api_views.WebhookRotateSecretView.as_view(),
+        name="api-webhook-rotate-secret",
+    ),
     path("webhooks/<int:pk>/deliveries/", api_views.WebhookDeliveriesView.as_view(), name="api-webhook-deliveries"),
     path("", include("slas.api.urls")),
     path("", include("leads.api.urls")),

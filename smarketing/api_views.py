@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -104,14 +104,51 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=webhooks.EVENT_TYPES), allow_empty=False, max_length=20
     )
     secret = serializers.CharField(
-        max_length=128, required=False, allow_blank=True, help_text="HMAC secret; generated when omitted."
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Write-only. `whsec_` + base64 of 24–64 bytes; generated when omitted. Returned once, in the "
+        "answer to the creation (or to rotate-secret), never again. Setting it on PATCH rotates the secret.",
     )
     url = serializers.URLField(max_length=500)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        help_text="Who manages it (default: you). Only an administrator gives a webhook to someone else.",
+    )
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "secret", "is_active", "description", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = [
+            "id",
+            "url",
+            "events",
+            "secret",
+            "is_active",
+            "description",
+            "owner",
+            "created_at",
+            "previous_secret_expires_at",
+        ]
+        read_only_fields = ["id", "created_at", "previous_secret_expires_at"]
+
+
+class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
+    """The creation answer: the subscription and, this once, its secret."""
+
+    secret = serializers.CharField(read_only=True, help_text="The signing secret, shown only in this answer.")
+
+
+class WebhookSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="In the request: an optional secret of your own; in the answer: the new secret, shown once.",
+    )
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True, help_text="Until then deliveries carry signatures with both the old and the new secret."
+    )
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -136,20 +173,27 @@ def _as_field_errors(error: DjangoValidationError) -> exceptions.ValidationError
     return exceptions.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
 
 
-class WebhookListView(GenericAPIView):
-    """List or create webhook subscriptions (admins and managers)."""
+class _ManageableWebhooks:
+    """Managers see and change only their own subscriptions (404 for the others); admins all."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
+
+    def get_queryset(self):
+        return WebhookSubscription.objects.manageable_by(self.request.user).select_related("owner")
+
+
+class WebhookListView(_ManageableWebhooks, GenericAPIView):
+    """List your webhook subscriptions (all of them for an admin) or create one (managers, admins)."""
+
     parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
-    queryset = WebhookSubscription.objects.all()
 
     @extend_schema(tags=["webhooks"], responses=WebhookSubscriptionSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(tags=["webhooks"], responses={201: WebhookSubscriptionSerializer})
+    @extend_schema(tags=["webhooks"], responses={201: WebhookCreatedSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -157,16 +201,14 @@ class WebhookListView(GenericAPIView):
             sub = webhooks.webhook_subscription_create(by=request.user, **serializer.validated_data)
         except DjangoValidationError as error:
             raise _as_field_errors(error) from error
-        return Response(self.get_serializer(sub).data, status=status.HTTP_201_CREATED)
+        return Response(WebhookCreatedSerializer(sub).data, status=status.HTTP_201_CREATED)
 
 
-class WebhookDetailView(GenericAPIView):
-    """Read, change or delete one webhook subscription."""
+class WebhookDetailView(_ManageableWebhooks, GenericAPIView):
+    """Read, change or delete one of your webhook subscriptions; its secret is never shown."""
 
-    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
     parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
-    queryset = WebhookSubscription.objects.all()
 
     @extend_schema(tags=["webhooks"])
     def get(self, request, pk: int):
@@ -189,12 +231,26 @@ class WebhookDetailView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookTestView(GenericAPIView):
+class WebhookRotateSecretView(_ManageableWebhooks, GenericAPIView):
+    """Replace the signing secret; the old one keeps signing during the overlap period."""
+
+    parser_classes = [SafeJSONParser]
+    serializer_class = WebhookSecretSerializer
+
+    @extend_schema(tags=["webhooks"], request=WebhookSecretSerializer, responses={200: WebhookSecretSerializer})
+    def post(self, request, pk: int):
+        serializer = WebhookSecretSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sub, secret = webhooks.webhook_secret_rotate(
+            subscription=self.get_object(), by=request.user, secret=serializer.validated_data.get("secret", "")
+        )
+        return Response({"secret": secret, "previous_secret_expires_at": sub.previous_secret_expires_at})
+
+
+class WebhookTestView(_ManageableWebhooks, GenericAPIView):
     """Queue a ``webhook.test`` event to this subscription."""
 
-    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
     serializer_class = WebhookDeliverySerializer
-    queryset = WebhookSubscription.objects.all()
 
     @extend_schema(tags=["webhooks"], request=None, responses={202: WebhookDeliverySerializer})
     def post(self, request, pk: int):
@@ -203,15 +259,13 @@ class WebhookTestView(GenericAPIView):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class WebhookDeliveriesView(GenericAPIView):
+class WebhookDeliveriesView(_ManageableWebhooks, GenericAPIView):
     """The delivery log of one subscription, newest first."""
 
-    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
     serializer_class = WebhookDeliverySerializer
-    queryset = WebhookDelivery.objects.all()
 
     @extend_schema(tags=["webhooks"], responses=WebhookDeliverySerializer(many=True))
     def get(self, request, pk: int):
-        sub = get_object_or_404(WebhookSubscription, pk=pk)
+        sub = get_object_or_404(self.get_queryset(), pk=pk)
         page = self.paginate_queryset(WebhookDelivery.objects.filter(subscription=sub).order_by("-created_at", "-id"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -321,9 +321,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Outbound webhooks ------------------------------------------------------------------
-# SSRF guard: webhook URLs resolving to loopback/private/link-local addresses are refused
-# unless this is true (a receiver on the same private network, or tests).
+# SSRF guard (smarketing.webhooks): only globally routable addresses, checked on the address
+# actually connected to. True turns the address check off: for receivers on the server's own
+# private network only (and tests); never on a multi-tenant or cloud host.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# After a secret rotation, how long the previous secret keeps signing deliveries too.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 
 # --- Security ---------------------------------------------------------------------------
 CSRF_FAILURE_VIEW = "smarketing.errors.csrf_failure"
