@@ -5,11 +5,8 @@ Views parse input, call ``leads.services`` and render; refusals become messages.
 
 from __future__ import annotations
 
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -28,7 +25,7 @@ from smarketing.throttling import CaptureThrottle
 from . import forms, imports, permissions, services
 from .api.views import queue_import
 from .filters import LeadFilter, lead_list_queryset
-from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, Lead, Source, Stage, VisitCount
+from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, ImportFile, Lead, Source, Stage, VisitCount
 from .queries import followups_for
 
 SORTS = {
@@ -289,38 +286,32 @@ def visits(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/visits.html", {"form": form, "rows": rows})
 
 
-IMPORT_CACHE_SECONDS = 3600
-
-
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload (bounded, stored in the database), preview with a column mapping, then confirm."""
     if not (permissions.can_create_lead(request.user) and can_write(request.user)):
         raise PermissionDenied(_("You may not import leads."))
-    draft_key = request.GET.get("draft") or request.POST.get("draft")
-    draft = cache.get(f"lead-import:{request.user.pk}:{draft_key}") if draft_key else None
+    draft_id = int_or_none(request.GET.get("draft") or request.POST.get("draft"))
+    draft = ImportFile.objects.filter(pk=draft_id, created_by=request.user).first() if draft_id else None
     if draft is None:
         form = forms.ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            text = form.cleaned_data["text"]
-            headers, _rows = imports.read(text)
-            draft_key = uuid.uuid4().hex
-            cache.set(
-                f"lead-import:{request.user.pk}:{draft_key}",
-                {"text": text, "team": form.cleaned_data["team"].pk, "headers": headers},
-                IMPORT_CACHE_SECONDS,
+            ImportFile.objects.stale().delete()
+            draft = ImportFile.objects.create(
+                created_by=request.user,
+                team=form.cleaned_data["team"],
+                name=(form.cleaned_data["file"].name or "")[:255],
+                headers=form.cleaned_data["headers"],
+                text=form.cleaned_data["text"],
             )
-            return redirect(f"{request.path}?draft={draft_key}")
+            return redirect(f"{request.path}?draft={draft.pk}")
         return render(request, "leads/import.html", {"upload_form": form})
-    from slas.models import Team
-
-    team = Team.objects.filter(pk=draft["team"]).first()
-    initial = imports.default_mapping(draft["headers"])
-    mapping_form = forms.ImportMappingForm(request.POST or None, headers=draft["headers"], initial_mapping=initial)
+    initial = imports.default_mapping(draft.headers)
+    mapping_form = forms.ImportMappingForm(request.POST or None, headers=draft.headers, initial_mapping=initial)
     mapping = mapping_form.mapping() if request.method == "POST" and mapping_form.is_valid() else initial
-    checked = imports.preview(draft["text"], mapping, default_team=team)
+    checked = imports.preview(draft.text, mapping, default_team=draft.team)
     if request.method == "POST" and request.POST.get("confirm") and checked.ok:
-        job = queue_import(text=draft["text"], mapping=mapping, team=team, by=request.user)
-        cache.delete(f"lead-import:{request.user.pk}:{draft_key}")
+        job = queue_import(import_file=draft, mapping=mapping, team=draft.team, by=request.user)
         return redirect("leads:import_job", pk=job.pk)
     return render(
         request,
@@ -328,7 +319,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         {
             "mapping_form": mapping_form,
             "checked": checked,
-            "draft": draft_key,
+            "draft": draft.pk,
             "sample": checked.rows[:20],
             "errors": checked.errors[:200],
         },

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.filters import ResourceTypeFilter
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -164,3 +167,38 @@ def _secret_page(request, pairs, *, created: bool):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- The audit log: browsable and filterable by administrators, never changed or deleted -------
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditLogEntryAdmin(LogEntryAdmin):
+    """django-auditlog's list (filters: action, resource type, date; search: object, changes,
+    actor) plus the actor and the client address; append-only for everyone."""
+
+    list_display = ["created", "resource_url", "action", "msg_short", "user_url", "remote_addr"]
+    list_filter = ["action", ResourceTypeFilter, ("actor", admin.RelatedOnlyFieldListFilter), "timestamp"]
+    search_fields = [*LogEntryAdmin.search_fields, "remote_addr"]
+    readonly_fields = [*LogEntryAdmin.readonly_fields, "remote_addr"]
+    fieldsets = [
+        (None, {"fields": ["created", "user_url", "remote_addr", "resource_url", "cid"]}),
+        (_("Changes"), {"fields": ["action", "msg"]}),
+    ]
+
+    def has_module_permission(self, request):
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,8 @@ from . import api_views
 
 urlpatterns = [
     path("auth/token/", api_views.ObtainTokenView.as_view(), name="api-token"),
+    path("auth/tokens/", api_views.TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:pk>/revoke/", api_views.TokenRevokeView.as_view(), name="api-token-revoke"),
     path("webhooks/", api_views.WebhookListView.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", api_views.WebhookDetailView.as_view(), name="api-webhook"),
     path("webhooks/<int:pk>/test/", api_views.WebhookTestView.as_view(), name="api-webhook-test"),

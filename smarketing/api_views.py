@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
@@ -14,10 +17,10 @@ from rest_framework.views import APIView
 
 from . import webhooks
 from .api import SafeJSONParser
-from .models import WebhookDelivery, WebhookSubscription
+from .models import ApiToken, WebhookDelivery, WebhookSubscription
 from .permissions import can_manage_webhooks
 from .throttling import AnonRateThrottle, TokenEndpointThrottle
-from .tokens import api_token_create
+from .tokens import api_token_create, api_token_revoke
 
 
 class LockedOut(exceptions.Throttled):
@@ -27,7 +30,15 @@ class LockedOut(exceptions.Throttled):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Default `API`. A live token of yours with this name is revoked and replaced.",
+    )
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True, help_text="Default: never expires."
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -35,6 +46,18 @@ class TokenResponseSerializer(serializers.Serializer):
     name = serializers.CharField()
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as listed: never its key."""
+
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at", "is_active"]
+        read_only_fields = fields
 
 
 class ObtainTokenView(APIView):
@@ -83,12 +106,52 @@ class ObtainTokenView(APIView):
             raise LockedOut(wait=int(float(getattr(settings, "AXES_COOLOFF_TIME", 0.25) or 0.25) * 3600))
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(_("Unable to sign in with these credentials."))
-        token, key = api_token_create(user=user, name=data.get("name") or "API")
-        body = {"token": key, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
+        days = data.get("expires_in_days")
+        token, key = api_token_create(
+            user=user,
+            name=data.get("name") or "API",
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+            replace=True,
+        )
+        body = {
+            "token": key,
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "expires_at": token.expires_at,
+        }
         return Response(TokenResponseSerializer(body).data, status=status.HTTP_201_CREATED)
 
     def get_authenticate_header(self, request):
         return "Token"
+
+
+class _OwnTokens:
+    serializer_class = ApiTokenSerializer
+    queryset = ApiToken.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+
+class TokenListView(_OwnTokens, GenericAPIView):
+    """Your API tokens (never their keys), newest first; the same list as the profile page."""
+
+    @extend_schema(tags=["auth"], responses=ApiTokenSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class TokenRevokeView(_OwnTokens, GenericAPIView):
+    """Revoke one of your tokens (it answers 401 from then on); idempotent."""
+
+    @extend_schema(tags=["auth"], request=None, responses={200: ApiTokenSerializer})
+    def post(self, request, pk: int):
+        token = api_token_revoke(token=self.get_object(), by=request.user)
+        return Response(self.get_serializer(token).data)
 
 
 # --- Webhooks -----------------------------------------------------------------------------

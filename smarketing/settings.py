@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "auditlog",
+    "csp",
     "smarketing",
     "slas",
     "leads",
@@ -65,8 +67,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who (the signed-in user), from where (smarketing.client_ip) for every audited change.
+    "smarketing.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "smarketing.middleware.UserLanguageMiddleware",
     # Axes last: it answers locked-out sign-ins before the view runs.
@@ -345,6 +350,43 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     if env_bool("USE_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Audit log (django-auditlog; smarketing.audit, docs/security.md) -------------------------
+# Every change of these models is recorded with actor, time, client address and field diff.
+# SLA sections (goals, commitments, rules, milestones, calendar) are written in bulk by the
+# services, which record the document's before/after themselves (smarketing.audit.record_change).
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "auth.User", "exclude_fields": ["last_login"], "mask_fields": ["password"]},
+    "slas.Team",
+    "slas.Membership",
+    {"model": "slas.Profile", "mask_fields": ["calendar_token"]},
+    {"model": "slas.SLA", "exclude_fields": ["updated_at"]},
+    "slas.Signature",
+    {"model": "smarketing.ApiToken", "exclude_fields": ["last_used_at"], "mask_fields": ["key_hash"]},
+    {"model": "smarketing.WebhookSubscription", "mask_fields": ["secret", "previous_secret"]},
+    "leads.CaptureForm",
+)
+AUDITLOG_MASK_CALLABLE = "smarketing.audit.mask"
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------
+# Our own scripts and stylesheets only: no inline script, event handler or style attribute
+# anywhere (smarketing/tests/test_csp.py scans the templates; the browser tests watch every
+# page for violations). Bootstrap's stylesheet draws a few icons as data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
