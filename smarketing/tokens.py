@@ -42,13 +42,10 @@ def api_token_create(
     now = timezone.now()
     if expires_at is not None and not now < expires_at <= now + MAX_LIFETIME:
         raise ValidationError({"expires_at": [_("The expiry must be in the future, within ten years.")]})
-    live = ApiToken.objects.select_for_update().filter(user=user, name=name, revoked_at__isnull=True)
-    if live.exists():
-        if not replace:
-            raise ValidationError(
-                {"name": [_("You already have a token with this name: revoke it or pick another name.")]}
-            )
-        live.update(revoked_at=now)
+    live = list(ApiToken.objects.select_for_update().filter(user=user, name=name, revoked_at__isnull=True))
+    if live and not replace:
+        raise ValidationError({"name": [_("You already have a token with this name: revoke it or pick another name.")]})
+    _revoke(live, now)
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=key[:12], key_hash=hash_key(key), expires_at=expires_at, created_at=now
@@ -63,14 +60,25 @@ def api_token_revoke(*, token: ApiToken, by) -> ApiToken:
 
     if token.user_id != getattr(by, "pk", None) and not is_admin(by):
         raise PermissionDenied(_("You may revoke only your own tokens."))
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _revoke(ApiToken.objects.select_for_update().filter(pk=token.pk, revoked_at__isnull=True), timezone.now())
     token.refresh_from_db()
     return token
 
 
+@transaction.atomic
 def api_tokens_revoke_all(*, user) -> int:
     """Revoke every live token of ``user`` (their password changed); returns how many."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return _revoke(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True), timezone.now())
+
+
+def _revoke(tokens, now) -> int:
+    """Row by row, not one UPDATE: each revocation reaches the audit log (model signals)."""
+    count = 0
+    for token in tokens:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        count += 1
+    return count
 
 
 def revoke_on_password_change(sender, instance, update_fields=None, **kwargs) -> None:
