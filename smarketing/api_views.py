@@ -76,13 +76,13 @@ class ObtainTokenView(APIView):
         examples=[
             OpenApiExample(
                 "Credentials",
-                value={"username": "marion", "password": "…", "name": "website"},
+                value={"username": "marion", "password": "…", "name": "website"},  # a doc example  # nosec B105
                 request_only=True,
             ),
             OpenApiExample(
                 "New token",
                 value={
-                    "token": "smk_q3JkN0…",
+                    "token": "smk_q3JkN0…",  # a truncated example in the API docs  # nosec B105
                     "name": "website",
                     "prefix": "smk_q3JkN0Xy",
                     "created_at": "2026-03-02T09:15:00Z",
