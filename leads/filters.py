@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from slas.models import MaturityCategory, Team
 
-from .models import FollowUp, Lead, Stage
+from .models import Lead, Stage
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -44,11 +43,9 @@ class LeadFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        overdue = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUp.Status.OPEN, due_at__lt=timezone.now())
-        return queryset.filter(Exists(overdue)) if value else queryset.exclude(Exists(overdue))
+        return queryset.overdue() if value else queryset.not_overdue()
 
 
 def lead_list_queryset():
     """The lead list with everything a row shows, in a fixed number of queries."""
-    overdue = FollowUp.objects.filter(lead=OuterRef("pk"), status=FollowUp.Status.OPEN, due_at__lt=timezone.now())
-    return Lead.objects.select_related("owner_team", "owner_user").annotate(has_overdue=Exists(overdue))
+    return Lead.objects.select_related("owner_team", "owner_user").with_overdue_flag()

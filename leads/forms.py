@@ -9,6 +9,7 @@ from slas.models import Function, MaturityCategory, Team
 
 from .imports import IMPORT_FIELDS, read_upload
 from .models import MARKETING_STAGES, Activity, Lead, Stage
+from .permissions import take_teams
 from .services import LEAD_DATA_FIELDS
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -68,13 +69,16 @@ class RejectForm(forms.Form):
 
 class TakeForm(forms.Form):
     until = forms.DateTimeField(widget=DATETIME_WIDGET, label=_("Return by"))
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.filter(function=Function.SALES),
-        required=False,
-        label=_("Sales team"),
-        help_text=_("Needed only if you belong to several sales teams, or to none."),
-    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=_("For the sales team"))
     occurred_at = occurred_at_field()
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the teams the user may take for (``leads.permissions.take_teams``); the one team preselected.
+        teams = take_teams(user) if user is not None else []
+        self.fields["team"].queryset = Team.objects.filter(pk__in=[team.pk for team in teams])
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0].pk
 
 
 class ReturnForm(forms.Form):
@@ -146,6 +150,13 @@ class ImportMappingForm(forms.Form):
         return {
             self.cleaned_data[f"map_{name}"]: name for name in IMPORT_FIELDS if self.cleaned_data.get(f"map_{name}")
         }
+
+
+class ApplyProposalForm(forms.Form):
+    """Which values proposed by a later capture to apply (all by default)."""
+
+    fields_to_apply = forms.MultipleChoiceField(required=False, choices=[(f, f) for f in LEAD_DATA_FIELDS])
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class CaptureForm(forms.Form):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from slas.models import Function, Team
 
-from .models import MARKETING_STAGES, Source
+from .models import MARKETING_STAGES, Lead, Source
 
 # Defaults of the IMPORT_MAX_BYTES / IMPORT_MAX_ROWS settings (docs/security.md).
 MAX_BYTES = 10 * 1024 * 1024
@@ -247,7 +247,25 @@ def preview(text: str, mapping: dict[str, str] | None = None, default_team: Team
                     error("created_at", _("The date is in the future."))
                 row["occurred_at"] = moment.isoformat()
         result.rows.append(row)
+    _mark_existing(result.rows)
     return result
+
+
+def _mark_existing(rows: list[dict], chunk: int = 1000) -> None:
+    """``row["existing"]``: the id of the lead that already has the row's e-mail, else None.
+
+    Such a row creates nothing: it logs a touch on that lead and may only fill its blank fields
+    (``leads.services.capture_merge``). One query per thousand rows.
+    """
+    emails = [row["data"]["email"] for row in rows if row["data"].get("email")]
+    existing: dict[str, int] = {}
+    for start in range(0, len(emails), chunk):
+        batch = emails[start : start + chunk]
+        existing.update(
+            (email.lower(), pk) for email, pk in Lead.objects.filter(email__in=batch).values_list("email", "pk")
+        )
+    for row in rows:
+        row["existing"] = existing.get(row["data"].get("email") or "")
 
 
 def load(rows: list[dict], *, by) -> int:

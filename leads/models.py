@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -51,10 +51,19 @@ class Source(models.TextChoices):
 
 
 class LeadQuerySet(models.QuerySet):
+    def _has_overdue(self, now: dt.datetime | None = None) -> Exists:
+        return Exists(FollowUp.objects.overdue(now).filter(lead=OuterRef("pk")))
+
     def overdue(self, now: dt.datetime | None = None):
-        """Leads with at least one open follow-up past its due time."""
-        now = now or timezone.now()
-        return self.filter(followups__status=FollowUp.Status.OPEN, followups__due_at__lt=now).distinct()
+        """Leads with at least one overdue follow-up (``FollowUp.objects.overdue``)."""
+        return self.filter(self._has_overdue(now))
+
+    def not_overdue(self, now: dt.datetime | None = None):
+        return self.exclude(self._has_overdue(now))
+
+    def with_overdue_flag(self, now: dt.datetime | None = None):
+        """Each lead annotated with ``has_overdue`` (one EXISTS per row, no extra query)."""
+        return self.annotate(has_overdue=self._has_overdue(now))
 
     def in_stage(self, *stages: str):
         return self.filter(stage__in=stages)
@@ -176,8 +185,7 @@ class Lead(models.Model):
         return None
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
-        now = now or timezone.now()
-        return self.followups.filter(status=FollowUp.Status.OPEN, due_at__lt=now).exists()
+        return FollowUp.objects.overdue(now).filter(lead=self).exists()
 
 
 class LeadEvent(models.Model):
@@ -331,11 +339,55 @@ class Handoff(models.Model):
 
 
 class FollowUpQuerySet(models.QuerySet):
+    """The read rules of obligations: open, overdue, mine, counted — one definition each."""
+
     def open(self):
         return self.filter(status=FollowUp.Status.OPEN)
 
-    def overdue(self, now: dt.datetime | None = None):
-        return self.open().filter(due_at__lt=now or timezone.now())
+    def open_at(self, moment: dt.datetime):
+        """Obligations still open at ``moment``: neither done nor cancelled by then.
+
+        A follow-up done or cancelled after ``moment`` was open at ``moment``, so a closed
+        month's count of open follow-ups never changes afterwards.
+        """
+        return self.filter(
+            Q(status=FollowUp.Status.OPEN)
+            | Q(status=FollowUp.Status.DONE, done_at__gt=moment)
+            | Q(status=FollowUp.Status.CANCELLED, cancelled_at__gt=moment)
+        )
+
+    def overdue(self, at: dt.datetime | None = None):
+        """Open and past due at ``at`` (default: now) — the one definition of *overdue*.
+
+        Completions and cancellations are never recorded in the future, so for the present
+        moment "open at" is simply ``status = open``, which the (status, due_at) index answers;
+        a given moment (a month's end, a scan's time) is judged with ``open_at``.
+        """
+        if at is None:
+            return self.open().filter(due_at__lt=timezone.now())
+        return self.open_at(at).filter(due_at__lt=at)
+
+    def with_overdue_flag(self, at: dt.datetime | None = None):
+        """Each row annotated with ``is_overdue`` by the same rule (for lists and serializers)."""
+        return self.annotate(is_overdue=Exists(FollowUp.objects.overdue(at).filter(pk=OuterRef("pk"))))
+
+    def mine(self, user):
+        """ "My follow-ups": assigned to the user, or unassigned in one of the user's teams."""
+        from slas.models import Membership
+
+        team_ids = Membership.objects.filter(user=user).values("team_id") if user.pk else []
+        return self.filter(Q(owner_user=user) | Q(owner_user__isnull=True, owner_team_id__in=team_ids))
+
+    def obligations(self):
+        """Follow-ups that count for compliance: all but those cancelled before they fell due.
+
+        A lead lost (or won) before a deadline cancels that obligation; one cancelled after its
+        deadline had already been missed and stays counted. Legacy cancellations without a
+        time are left out, as they always were.
+        """
+        return self.exclude(
+            Q(status=FollowUp.Status.CANCELLED) & (Q(cancelled_at__isnull=True) | Q(cancelled_at__lte=F("due_at")))
+        )
 
 
 class FollowUp(models.Model):
@@ -364,6 +416,8 @@ class FollowUp(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     done_at = models.DateTimeField(null=True, blank=True)
     done_on_time = models.BooleanField(null=True, blank=True)
+    # When the obligation lapsed (lead lost, won or returned): it was open until then.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     # Business hours from start to completion, stored when done (time-to-first-contact figures).
     business_hours_taken = models.FloatField(null=True, blank=True)
     owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="followups")
@@ -386,9 +440,6 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} – {self.lead} by {self.due_at:%Y-%m-%d %H:%M}"
-
-    def is_overdue(self, now: dt.datetime | None = None) -> bool:
-        return self.status == self.Status.OPEN and self.due_at < (now or timezone.now())
 
 
 class VisitCount(models.Model):

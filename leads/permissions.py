@@ -75,13 +75,29 @@ def can_work_sales_lead(user, lead: Lead) -> bool:
     return can_write(user) and lead.owner_user_id == user.pk and lead.owner_team.function == Function.SALES
 
 
-def can_take(user, lead: Lead) -> bool:
-    """Take a marketing lead temporarily (category 2–3), per the same row as returning."""
+def take_teams(user) -> list[Team]:
+    """The sales teams a user may take a lead for: their own (an admin: every sales team)."""
+    from slas.models import Team
+
+    if is_admin(user):
+        return list(Team.objects.filter(function=Function.SALES))
+    return teams_of(user, Function.SALES) if can_write(user) else []
+
+
+def can_take(user, lead: Lead, team: Team | None = None) -> bool:
+    """Take a marketing lead temporarily (category 2–3) for a sales team one belongs to (admin: any).
+
+    Without ``team``: whether the user may take it for at least one team.
+    """
     if lead.stage not in MARKETING_STAGES or lead.is_temporarily_with_sales:
         return False
-    if is_admin(user) or manages_function(user, Function.SALES):
+    if team is not None and team.function != Function.SALES:
+        return False
+    if is_admin(user):
         return True
-    return can_write(user) and bool(teams_of(user, Function.SALES))
+    if team is None:
+        return can_write(user) and bool(teams_of(user, Function.SALES))
+    return is_member_of(user, team)
 
 
 def can_return(user, lead: Lead) -> bool:

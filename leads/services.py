@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from slas.business_time import NoWorkingTime
 from slas.models import SLA, CommitmentKey, Function, Team
 from slas.permissions import can_write, is_member_of, side_of, teams_of
 from smarketing.webhooks import emit_event
@@ -149,8 +150,21 @@ def _set_category(lead: Lead) -> None:
         lead.maturity_category = lead.derived_category()
 
 
-def _local_day(moment: dt.datetime) -> dt.date:
-    return timezone.localdate(moment)
+def _business_time(compute, *args) -> dt.datetime:
+    """Business-time arithmetic of the SLA's clock; a clock that cannot answer is bad input.
+
+    The SLA's bounds (``slas.models``) make every deadline computable; this only guards SLAs
+    signed before those bounds existed (e.g. 99,999 business hours).
+    """
+    try:
+        return compute(*args)
+    except (NoWorkingTime, OverflowError) as exc:
+        raise ValidationError(
+            _(
+                "The SLA in force cannot compute this deadline (its working calendar or parameters are "
+                "out of bounds); amend the SLA."
+            )
+        ) from exc
 
 
 def _close(followup: FollowUp, at: dt.datetime) -> None:
@@ -158,16 +172,18 @@ def _close(followup: FollowUp, at: dt.datetime) -> None:
     followup.done_at = at
     followup.done_on_time = at <= followup.due_at
     if followup.sla_id:
-        followup.business_hours_taken = followup.sla.business_calendar.business_hours_between(followup.starts_at, at)
+        calendar = followup.sla.business_calendar
+        followup.business_hours_taken = _business_time(calendar.business_hours_between, followup.starts_at, at)
     followup.save(update_fields=["status", "done_at", "done_on_time", "business_hours_taken"])
 
 
 def _open_followups(lead: Lead, *kinds: str):
-    return FollowUp.objects.select_related("sla").filter(lead=lead, status=FollowUp.Status.OPEN, kind__in=kinds)
+    return FollowUp.objects.open().select_related("sla").filter(lead=lead, kind__in=kinds)
 
 
-def _cancel_open_followups(lead: Lead) -> None:
-    FollowUp.objects.filter(lead=lead, status=FollowUp.Status.OPEN).update(status=FollowUp.Status.CANCELLED)
+def _cancel_open_followups(lead: Lead, at: dt.datetime) -> None:
+    """The lead's open obligations lapse at ``at`` (they stay counted if already past due)."""
+    FollowUp.objects.open().filter(lead=lead).update(status=FollowUp.Status.CANCELLED, cancelled_at=at)
 
 
 def _clean_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +205,44 @@ def _full_clean(lead: Lead) -> None:
 # --- creation and edits ------------------------------------------------------------------
 
 
+# What a second capture of a known e-mail may do to the lead (SPEC §2): fill what is blank,
+# never change what is filled. Qualification answers only ever become proposals: they move the
+# maturity category, hence the SLA's deadlines.
+PROPOSE_ONLY_FIELDS = frozenset(QUALIFICATION_FIELDS)
+
+
+def _blank(value: Any) -> bool:
+    """Nothing given: None, an empty text or an unticked box (0 is a value)."""
+    return value is None or value is False or (isinstance(value, str) and not value.strip())
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def capture_merge(lead: Lead, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict]]:
+    """The one rule for a capture, an API create or an import row that matches an existing lead.
+
+    Returns ``(filled, proposed)``: the blank fields the submission may fill, and for each
+    filled field it would change, ``{"old": …, "new": …}`` — kept on the "captured again"
+    event for someone allowed to edit the lead to apply (``lead_apply_proposal``). A value
+    left empty (or an unticked box) proposes nothing.
+    """
+    filled: dict[str, Any] = {}
+    proposed: dict[str, dict] = {}
+    for field, value in data.items():
+        if field == "email" or _blank(value):
+            continue
+        current = getattr(lead, field)
+        if current == value:
+            continue
+        if _blank(current) and field not in PROPOSE_ONLY_FIELDS:
+            filled[field] = value
+        else:
+            proposed[field] = {"old": _jsonable(current), "new": _jsonable(value)}
+    return filled, proposed
+
+
 @transaction.atomic
 def lead_create(
     *,
@@ -200,11 +254,12 @@ def lead_create(
     stage: str = Stage.PROSPECT,
     capture_form=None,
 ) -> Lead:
-    """Create a lead owned by a marketing team, or update the existing one with that e-mail.
+    """Create a lead owned by a marketing team — or, when a lead has that e-mail, log the touch.
 
-    A second capture of the same person (e-mail, case-insensitive) updates the non-blank
-    fields and logs a ``captured_again`` event. The returned lead carries
-    ``captured_again = True`` in that case so callers can answer 200 instead of 201.
+    A second capture of the same person (e-mail, case-insensitive) never changes a filled
+    field of the existing lead, nor its owner or stage: it fills blank fields, logs a
+    ``captured_again`` event carrying the differing values as proposals (``capture_merge``),
+    and returns the lead with ``captured_again = True`` (callers answer 200, not 201).
     Public captures pass ``by=None``; every other caller needs ``can_create_lead``.
     """
     if by is not None and not permissions.can_create_lead(by, team):
@@ -220,24 +275,19 @@ def lead_create(
     if existing is not None:
         lead = _lock(existing)
         when = _when(lead, occurred_at, now)
-        changed = {}
-        for field, value in data.items():
-            if value in ("", None, False) or getattr(lead, field) == value:
-                continue
-            changed[field] = str(value)
+        filled, proposed = capture_merge(lead, data)
+        for field, value in filled.items():
             setattr(lead, field, value)
-        if data.get("consent_to_contact") and not lead.consent_at:
+        if filled.get("consent_to_contact") and not lead.consent_at:
             lead.consent_at = when
         _set_category(lead)
         _full_clean(lead)
-        _record(
-            lead,
-            kind=LeadEvent.Kind.CAPTURED_AGAIN,
-            by=by,
-            occurred_at=when,
-            now=now,
-            payload={"source": source, "changed": changed},
-        )
+        payload = {"source": source, "changed": {k: str(v) for k, v in filled.items()}, "proposed": proposed}
+        if lead.owner_team_id != team.pk:
+            payload["submitted_team"] = {"id": team.pk, "name": team.name}
+        if lead.stage != stage:
+            payload["submitted_stage"] = stage
+        _record(lead, kind=LeadEvent.Kind.CAPTURED_AGAIN, by=by, occurred_at=when, now=now, payload=payload)
         lead.save()
         lead.captured_again = True
         return lead
@@ -281,8 +331,13 @@ def lead_update(
     by,
     occurred_at: dt.datetime | None = None,
     expected_version: int | None = None,
+    applied_from: LeadEvent | None = None,
 ) -> Lead:
-    """Edit contact, qualification and deal data; a changed derived category is logged too."""
+    """Edit contact, qualification and deal data; a changed derived category is logged too.
+
+    ``applied_from`` is the "captured again" event whose proposals the edit applies (noted on
+    the update event).
+    """
     lead = _lock(lead, expected_version=expected_version)
     if not permissions.can_work_lead(by, lead):
         _deny(_("You may not edit this lead."))
@@ -305,7 +360,10 @@ def lead_update(
     old_category = lead.maturity_category
     _set_category(lead)
     _full_clean(lead)
-    _record(lead, kind=LeadEvent.Kind.UPDATED, by=by, occurred_at=when, now=now, payload={"changed": changed})
+    payload: dict[str, Any] = {"changed": changed}
+    if applied_from is not None:
+        payload["applied_from"] = applied_from.pk
+    _record(lead, kind=LeadEvent.Kind.UPDATED, by=by, occurred_at=when, now=now, payload=payload)
     if lead.maturity_category != old_category:
         _record(
             lead,
@@ -317,6 +375,24 @@ def lead_update(
         )
     lead.save()
     return lead
+
+
+@transaction.atomic
+def lead_apply_proposal(
+    *, lead: Lead, event: LeadEvent, by, fields: list[str] | None = None, expected_version: int | None = None
+) -> Lead:
+    """Apply values a later capture proposed (all, or ``fields``) through ``lead_update``."""
+    if not permissions.can_work_lead(by, lead):
+        _deny(_("You may not edit this lead."))
+    if event.lead_id != lead.pk or event.kind != LeadEvent.Kind.CAPTURED_AGAIN:
+        raise ValidationError({"event": _("This is not a capture of this lead.")})
+    proposed = event.payload.get("proposed") or {}
+    wanted = list(proposed) if fields is None else fields
+    chosen = [field for field in wanted if field in proposed and field in LEAD_DATA_FIELDS]
+    if not chosen:
+        raise ValidationError({"fields": _("Choose at least one proposed value to apply.")})
+    data = {field: Lead._meta.get_field(field).to_python(proposed[field]["new"]) for field in chosen}
+    return lead_update(lead=lead, data=data, by=by, expected_version=expected_version, applied_from=event)
 
 
 @transaction.atomic
@@ -400,7 +476,7 @@ def lead_transition(
         from_stage = _move(lead, Stage.LOST, when)
         lead.lost_from_stage = from_stage
         lead.lost_reason = reason.strip()
-        _cancel_open_followups(lead)
+        _cancel_open_followups(lead, when)
         _record(
             lead,
             kind=LeadEvent.Kind.LOST,
@@ -484,7 +560,7 @@ def lead_transition(
             if followup.kind == FollowUp.Kind.CONTACT_ATTEMPTS and when <= followup.due_at:
                 _close(followup, when)
     if to == Stage.CLIENT:
-        _cancel_open_followups(lead)
+        _cancel_open_followups(lead, when)
     lead.save()
     return lead
 
@@ -493,7 +569,7 @@ def lead_transition(
 
 
 def _governing_sla(marketing_team: Team, sales_team: Team, when: dt.datetime) -> SLA | None:
-    sla = SLA.objects.governing(marketing_team, sales_team, _local_day(when))
+    sla = SLA.objects.governing(marketing_team, sales_team, when)
     if sla is not None:
         # One query each instead of one per lookup in ``commitment()``/``maturity_rule()``.
         sla = SLA.objects.prefetch_related("commitments", "maturity_rules").select_related().get(pk=sla.pk)
@@ -530,7 +606,7 @@ def lead_handoff(
     if sla is not None:
         hours = decision_hours(sla, lead.maturity_category)
         if hours is not None:
-            due = sla.business_calendar.add_business_hours(when, hours)
+            due = _business_time(sla.business_calendar.add_business_hours, when, hours)
     handoff = Handoff.objects.create(
         lead=lead,
         from_team=lead.owner_team,
@@ -657,13 +733,15 @@ def lead_accept(*, lead: Lead, by, owner=None, occurred_at: dt.datetime | None =
         hours = first_contact.hours_for_category(lead.maturity_category) if first_contact else None
         if hours:
             FollowUp.objects.create(
-                kind=FollowUp.Kind.FIRST_CONTACT, due_at=calendar.add_business_hours(when, hours), **common
+                kind=FollowUp.Kind.FIRST_CONTACT,
+                due_at=_business_time(calendar.add_business_hours, when, hours),
+                **common,
             )
         attempts = sla.commitment(CommitmentKey.CONTACT_ATTEMPTS)
         if attempts is not None and attempts.days and attempts.attempts:
             FollowUp.objects.create(
                 kind=FollowUp.Kind.CONTACT_ATTEMPTS,
-                due_at=calendar.add_business_days(when, attempts.days),
+                due_at=_business_time(calendar.add_business_days, when, attempts.days),
                 required_attempts=attempts.attempts,
                 **common,
             )
@@ -708,7 +786,8 @@ def lead_reject(*, lead: Lead, by, reason: str, occurred_at: dt.datetime | None 
 def lead_take(
     *, lead: Lead, by, until: dt.datetime, team: Team | None = None, occurred_at: dt.datetime | None = None
 ) -> Lead:
-    """Sales takes a marketing lead temporarily when the SLA's maturity rule allows it."""
+    """Sales takes a marketing lead temporarily, for a sales team the taker belongs to (an admin
+    for any), when the SLA's maturity rule allows it."""
     lead = _lock(lead)
     if not permissions.can_take(by, lead):
         _deny(_("You may not take this lead."))
@@ -719,6 +798,8 @@ def lead_take(
         team = sales_teams[0]
     if team.function != Function.SALES:
         raise ValidationError({"team": _("Only a sales team can take a lead.")})
+    if not permissions.can_take(by, lead, team):
+        _deny(_("You may take a lead only for a sales team you belong to."))
     if lead.handoffs.filter(status=Handoff.Status.PENDING).exists():
         raise LeadConflict(_("A handoff to sales is waiting for a decision."))
     now = timezone.now()
@@ -790,7 +871,7 @@ def lead_return(*, lead: Lead, by, feedback: str = "", occurred_at: dt.datetime 
     feedback = (feedback or "").strip()
     for followup in _open_followups(lead, FollowUp.Kind.RETURN_DUE):
         _close(followup, when)
-    _cancel_open_followups(lead)
+    _cancel_open_followups(lead, when)
     from_stage = lead.stage
     to_stage = ""
     if lead.stage in SALES_STAGES:

@@ -60,10 +60,12 @@ def _run_import(job) -> None:
     user = get_user_model().objects.filter(pk=job.created_by_id).first()
     team = Team.objects.filter(pk=job.params.get("team")).first()
     source = ImportFile.objects.filter(pk=job.params.get("import_file")).first()
-    if source is None:
+    # Jobs queued before imports were stored as files carried the text in their parameters.
+    text = source.text if source is not None else job.params.get("csv")
+    if text is None:
         _finish(job.pk, Job.Status.FAILED, message="the uploaded file is gone")
         return
-    checked = imports.preview(source.text, job.params.get("mapping") or None, default_team=team)
+    checked = imports.preview(text, job.params.get("mapping") or None, default_team=team)
     Job.objects.filter(pk=job.pk).update(total=len(checked.rows))
     if not checked.ok:
         _finish(job.pk, Job.Status.FAILED, message="invalid rows", result={"errors": checked.errors})

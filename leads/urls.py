@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/do/<slug:name>/", views.action, name="action"),
+    path("<int:pk>/apply/<int:event_id>/", views.apply_proposal, name="apply_proposal"),
     path("followups/", views.followups, name="followups"),
     path("visits/", views.visits, name="visits"),
     path("import/", views.import_upload, name="import"),

@@ -25,8 +25,8 @@ from smarketing.throttling import CaptureThrottle
 from . import forms, imports, permissions, services
 from .api.views import queue_import
 from .filters import LeadFilter, lead_list_queryset
-from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, ImportFile, Lead, Source, Stage, VisitCount
-from .queries import followups_for
+from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, ImportFile, Lead, LeadEvent, Source, Stage, VisitCount
+from .queries import capture_changes, followups_for
 
 SORTS = {
     "created": "created_at",
@@ -129,23 +129,71 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "return": permissions.can_return(user, lead),
         "activity": permissions.can_work_lead(user, lead),
     }
+    events = list(lead.events.select_related("actor", "team", "owner_user").order_by("-occurred_at", "-pk"))
+    for event in events:
+        if event.kind == LeadEvent.Kind.CAPTURED_AGAIN:
+            event.capture = capture_changes(lead, event)
     context = {
         "lead": lead,
         "pending": pending,
         "may": may,
-        "events": lead.events.select_related("actor", "team", "owner_user").order_by("-occurred_at", "-pk"),
-        "followups": lead.followups.select_related("owner_team", "owner_user").order_by("status", "due_at"),
+        "events": events,
+        "followups": lead.followups.select_related("owner_team", "owner_user")
+        .with_overdue_flag()
+        .order_by("status", "due_at"),
         "answers": [(Lead._meta.get_field(f).verbose_name, getattr(lead, f)) for f in services.QUALIFICATION_FIELDS],
         "transition_form": forms.TransitionForm(initial={"expected_stage": lead.stage}),
         "handoff_form": forms.HandoffForm(),
         "accept_form": forms.AcceptForm(team=pending.to_team if pending else None),
         "reject_form": forms.RejectForm(),
-        "take_form": forms.TakeForm(),
+        "take_form": forms.TakeForm(user=user),
         "return_form": forms.ReturnForm(),
         "category_form": forms.CategoryForm(),
         "activity_form": forms.ActivityForm(),
     }
     return render(request, "leads/detail.html", context)
+
+
+@login_required
+@require_POST
+def apply_proposal(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Apply the values a later capture proposed, through the normal update service."""
+    lead = get_object_or_404(Lead, pk=pk)
+    event = get_object_or_404(lead.events, pk=event_id)
+    form = forms.ApplyProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the values to apply."))
+        return redirect("leads:detail", pk=pk)
+    _perform(
+        request,
+        lambda: services.lead_apply_proposal(
+            lead=lead,
+            event=event,
+            by=request.user,
+            fields=form.cleaned_data["fields_to_apply"],
+            expected_version=form.cleaned_data["version"],
+        ),
+        _("The proposed values were applied."),
+    )
+    return redirect("leads:detail", pk=pk)
+
+
+def _perform(request: HttpRequest, call, success: str) -> None:
+    """Run one service call of a page's button: its outcome becomes a message.
+
+    The page never offers a forbidden action, so only a forced request is refused — outright, with
+    the 403 page (PermissionDenied goes on to ``handler403``).
+    """
+    try:
+        call()
+    except PermissionDenied as exc:
+        raise PermissionDenied(str(exc) or _("You may not do this.")) from exc
+    except services.LeadConflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
 
 
 @login_required
@@ -171,7 +219,13 @@ def create(request: HttpRequest) -> HttpResponse:
             form.add_error("team", str(exc))
         else:
             if lead.captured_again:
-                messages.info(request, _("A lead with this e-mail already existed: it was updated."))
+                messages.info(
+                    request,
+                    _(
+                        "A lead with this e-mail already existed: its filled fields were kept and the touch "
+                        "was logged; values that differ are proposed on its timeline."
+                    ),
+                )
             return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/form.html", {"form": form, "title": _("New lead")})
 
@@ -231,6 +285,8 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         raise Http404
     form_class, run = ACTIONS[name]
     kwargs = {}
+    if name == "take":
+        kwargs["user"] = request.user
     if name == "accept":
         pending = lead.handoffs.select_related("to_team").filter(status=Handoff.Status.PENDING).first()
         kwargs["team"] = pending.to_team if pending else None
@@ -243,17 +299,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k in {"reason", "feedback"}}
     if name == "category":
         data.setdefault("category", None)
-    try:
-        run(lead, {**data, "by": request.user})
-    except PermissionDenied as exc:
-        # The page never offers a forbidden action, so only a forced request gets here: refuse it outright.
-        raise PermissionDenied(str(exc) or _("You may not do this.")) from exc
-    except services.LeadConflict as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Done."))
+    _perform(request, lambda: run(lead, {**data, "by": request.user}), _("Done."))
     if next_url:
         return redirect(next_url)
     return redirect("leads:detail", pk=pk)
@@ -321,6 +367,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             "checked": checked,
             "draft": draft.pk,
             "sample": checked.rows[:20],
+            "existing_count": sum(1 for row in checked.rows if row.get("existing")),
             "errors": checked.errors[:200],
         },
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -26,15 +25,9 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
     feed.add("prodid", "-//smarketing//calendar feed//EN")
     feed.add("version", "2.0")
     feed.add("x-wr-calname", "smarketing")
-    team_ids = list(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-    followups = (
-        FollowUp.objects.open()
-        .filter(Q(owner_user=user) | Q(owner_user__isnull=True, owner_team_id__in=team_ids))
-        .select_related("lead", "sla__calendar")
-        .order_by("due_at", "pk")
-    )
+    followups = FollowUp.objects.open().mine(user).select_related("lead", "sla__calendar").order_by("due_at", "pk")
     for followup in followups:
-        tz = ZoneInfo(followup.sla.calendar.time_zone) if followup.sla and hasattr(followup.sla, "calendar") else dt.UTC
+        tz = ZoneInfo(followup.sla.time_zone) if followup.sla else dt.UTC
         event = Event()
         event.add("uid", f"followup-{followup.pk}@{host}")
         event.add("summary", f"{followup.get_kind_display()}: {followup.lead}")
@@ -43,13 +36,14 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
         event.add("dtstamp", now)
         event.add("url", f"{settings.SITE_URL}/leads/{followup.lead_id}/")
         feed.add_component(event)
-    slas = SLA.objects.filter(Q(marketing_team_id__in=team_ids) | Q(sales_team_id__in=team_ids)).filter(
-        status=SLA.Status.ACTIVE
-    )
+    # Every signed version of the user's teams' SLAs: each lists its milestones only on the days
+    # it governs (``Milestone.occurrences``), so a series shows each review once across amendments.
+    team_ids = Membership.objects.filter(user=user).values("team_id")
+    slas = SLA.objects.signed().filter(Q(marketing_team_id__in=team_ids) | Q(sales_team_id__in=team_ids))
     milestones = Milestone.objects.filter(sla__in=slas).select_related("sla", "owner_team").order_by("due_date", "pk")
-    horizon = (now + dt.timedelta(days=31 * MILESTONE_MONTHS_AHEAD)).date()
+    first, horizon = now.date() - dt.timedelta(days=31), (now + dt.timedelta(days=31 * MILESTONE_MONTHS_AHEAD)).date()
     for milestone in milestones:
-        for day in _occurrences(milestone, now.date() - dt.timedelta(days=31), horizon):
+        for day in milestone.occurrences(first, horizon):
             event = Event()
             event.add("uid", f"milestone-{milestone.pk}-{day.isoformat()}@{host}")
             event.add("summary", f"{milestone.title} ({milestone.sla.title})")
@@ -60,20 +54,3 @@ def user_feed(user, *, now: dt.datetime | None = None) -> bytes:
             feed.add_component(event)
     feed.add_missing_timezones()
     return feed.to_ical()
-
-
-def _occurrences(milestone: Milestone, start: dt.date, end: dt.date) -> list[dt.date]:
-    """The milestone's date, or each monthly repetition (same day, or the month's last) within the SLA and range."""
-    if not milestone.repeats_monthly:
-        return [milestone.due_date]
-    days = []
-    first = milestone.due_date
-    for index in range(0, 12 * 20):
-        year, month = divmod(first.month - 1 + index, 12)
-        year += first.year
-        day = dt.date(year, month + 1, min(first.day, calendar.monthrange(year, month + 1)[1]))
-        if day > min(end, milestone.sla.end_date):
-            break
-        if day >= start:
-            days.append(day)
-    return days

@@ -1,22 +1,32 @@
-"""The compliance engine: one SLA, one calendar month → the status of SPEC §4/§6.
+"""The compliance engine: one SLA series, one calendar month → the status of SPEC §4/§6.
 
 Reads only append-only rows (``LeadEvent``, ``Handoff`` decisions, ``FollowUp`` due times
 and completion) so a closed month always gives the same answer, whatever happens later.
+The rules are written out in ``docs/compliance.md``.
 
-Scoping — which rows belong to an SLA:
-- handoffs and follow-ups carry ``sla``: the rows of this SLA;
-- lead events: those recorded under this SLA (``event.sla``), plus the marketing-stage events
-  that predate any handoff (no ``sla`` yet) recorded for the SLA's marketing team
+The agreement is the series: an SLA's versions (amendments) form one agreement, and a month
+covers the rows of every version of the series, whichever version was in force when they
+were recorded. Scoping — which rows belong to the series (the versions' ids are resolved once):
+- handoffs and follow-ups carry ``sla``: those of any version of the series;
+- lead events: those recorded under a version (``event.sla``), plus the marketing-stage events
+  that predate any handoff (no ``sla`` yet) recorded for the series' marketing team
   (``event.team``). The team on the event is the owner at that time, so a later change of
   owner never moves a past event to another SLA.
+The month's bounds are in every WHERE clause (never only in an aggregate's FILTER).
+
+Targets and parameters (H, K, D) are those of the version in force at the month's end (for the
+current month: now) — ``SLA.version_for``; an obligation keeps the due time computed when it
+was created.
 
 Obligations are read as the leads services record them: a handoff's decision time and
 outcome are written once; a follow-up is closed with ``done_at``/``done_on_time`` (for
 contact attempts, reaching ``opportunity`` inside the window closes it on time) — a follow-up
 met only if done by its due time, so a late completion never turns a past miss into a hit.
+A follow-up cancelled after its due time (lead lost or won later) stays a miss.
 
-For the current month, ``overall.met`` counts the commitments on track (the closed month
-counts those met); ``evaluable`` leaves out ``no_data``.
+Statuses are decided on unrounded values; figures are rounded to two decimals in the output
+(and for display only). For the current month, ``overall.met`` counts the commitments on track
+(the closed month counts those met); ``evaluable`` leaves out ``no_data``.
 
 Every figure is a SQL aggregate: the number of queries is constant whatever the number of leads.
 """
@@ -29,21 +39,32 @@ import statistics
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from leads.models import FollowUp, Handoff, LeadEvent, Stage
+from slas.clock import Month
 from slas.models import COMMITMENT_CATALOGUE, SLA, CommitmentKey, Unit
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"
 
 FUNNEL_STAGES = [Stage.VISITOR, Stage.PROSPECT, Stage.MQL, Stage.SQL, Stage.OPPORTUNITY, Stage.CLIENT]
 
 # Buckets of the time-to-first-contact distribution, in business hours (upper bounds).
 FIRST_CONTACT_BUCKETS = [1, 4, 8, 24, 72]
+# Figures in the output (the API, stored reports) carry this many decimals.
+DECIMALS = 2
 
 IN_PROGRESS = "in_progress"
 CLOSED = "closed"
+
+
+class MonthNotStarted(ValueError):
+    """The month asked for has not begun in the SLA's time zone."""
+
+
+class NotInForce(ValueError):
+    """No version of the SLA's series was in force in the month asked for."""
 
 
 class PercentileCont(Aggregate):
@@ -57,32 +78,23 @@ class PercentileCont(Aggregate):
         super().__init__(expression, percentile=float(percentile), **extra)
 
 
-def month_start(value: dt.date) -> dt.date:
-    return value.replace(day=1)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
-def month_bounds(sla: SLA, month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The month as [start, end) aware UTC datetimes, midnight in the SLA's time zone."""
-    tz = sla.business_calendar.tz
-    start = dt.datetime.combine(month, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    end = dt.datetime.combine(next_month(month), dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-    return start, end
-
-
-def current_month(sla: SLA, now: dt.datetime | None = None) -> dt.date:
-    """The first day of the month ``now`` falls in, in the SLA's time zone."""
-    now = now or timezone.now()
-    return now.astimezone(sla.business_calendar.tz).date().replace(day=1)
+def as_month(sla: SLA, month: dt.date | Month) -> Month:
+    """The calendar month (a date in it, or a ``Month``) in the SLA's time zone."""
+    if isinstance(month, Month):
+        return month.in_zone(sla.time_zone)
+    return sla.month(month)
 
 
 def percent(numerator: int, denominator: int) -> float | None:
+    """The exact share in percent (unrounded: statuses are decided on it)."""
     if not denominator:
         return None
-    return round(100.0 * numerator / denominator, 1)
+    return 100.0 * numerator / denominator
+
+
+def rounded(value):
+    """A figure as shown and stored: two decimals (integers and None as they are)."""
+    return round(value, DECIMALS) if isinstance(value, float) else value
 
 
 def _number(value) -> float | int | None:
@@ -93,9 +105,43 @@ def _number(value) -> float | int | None:
     return value
 
 
-def event_scope(sla: SLA) -> Q:
-    """Lead events that count for ``sla`` (see the module docstring)."""
-    return Q(sla=sla) | Q(sla__isnull=True, team_id=sla.marketing_team_id)
+def series_ids(sla: SLA) -> list[int]:
+    """The ids of every version of ``sla``'s series (one query)."""
+    return list(SLA.objects.filter(series=sla.series).values_list("pk", flat=True))
+
+
+def event_scope(version_ids: list[int], marketing_team_id: int) -> Q:
+    """Lead events that count for a series (see the module docstring)."""
+    return Q(sla_id__in=version_ids) | Q(sla__isnull=True, team_id=marketing_team_id)
+
+
+def obligations_due(version_ids: list[int], start: dt.datetime, end: dt.datetime):
+    """The series' follow-ups that count, due in [start, end) — a month's obligations."""
+    return FollowUp.objects.filter(sla_id__in=version_ids, due_at__gte=start, due_at__lt=end).obligations()
+
+
+def _loaded(version: SLA, asked_for: SLA) -> SLA:
+    """The version with its commitments and calendar loaded (reusing what the caller prefetched)."""
+    if version.pk == asked_for.pk and "commitments" in getattr(asked_for, "_prefetched_objects_cache", {}):
+        return asked_for
+    prefetch_related_objects([version], "commitments", "calendar__hours", "calendar__closed_dates")
+    return version
+
+
+def resolve(sla: SLA, month: dt.date | Month, now: dt.datetime | None = None) -> tuple[SLA, Month]:
+    """The version whose targets apply to ``month`` and the month in its time zone.
+
+    ``sla`` may be any version of the series: the answer is the same.
+    """
+    now = now or timezone.now()
+    asked = as_month(sla, month)
+    if now < asked.start:
+        raise MonthNotStarted("the month has not started yet")
+    version = sla.version_for(asked, now)
+    if version is None:
+        raise NotInForce(f"no version of the series was in force in {asked}")
+    version = _loaded(version, sla)
+    return version, asked.in_zone(version.time_zone)
 
 
 def _percentiles(queryset, field: str) -> tuple[float | None, float | None]:
@@ -119,55 +165,58 @@ def _percentiles(queryset, field: str) -> tuple[float | None, float | None]:
     )
 
 
-def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
-    """The compliance status of ``sla`` for ``month`` (its first day) as of ``now``.
+def compute(sla: SLA, month: dt.date | Month, now: dt.datetime | None = None) -> dict:
+    """The compliance status of ``sla``'s series for ``month`` as of ``now``.
 
-    For the current month only obligations already due count; volumes are projected on the
-    elapsed share of the month's business days. Shape: SPEC §6 ``/slas/{id}/status/``.
+    ``sla`` may be any version of the series (the answer is the same). For the current month
+    only obligations already due count; volumes are projected on the elapsed share of the
+    month's business days. Shape: SPEC §6 ``/slas/{id}/status/``. Raises ``MonthNotStarted``
+    or ``NotInForce`` (both ``ValueError``).
     """
     now = now or timezone.now()
-    month = month_start(month)
-    start, end = month_bounds(sla, month)
-    if now < start:
-        raise ValueError("the month has not started yet")
+    version, month = resolve(sla, month, now)
+    start, end = month.bounds()
     state = CLOSED if now >= end else IN_PROGRESS
     cutoff = min(now, end)
-    calendar = sla.business_calendar
+    calendar = version.business_calendar
+    versions = series_ids(version)
 
     # --- lead events: volumes, revenue, returns, late entries (1 query) ----------------
-    in_month = Q(occurred_at__gte=start, occurred_at__lt=cutoff)
-    reached = {stage: Count("pk", filter=in_month & Q(first_reach=True, to_stage=stage)) for stage in FUNNEL_STAGES}
-    returned = in_month & Q(kind=LeadEvent.Kind.RETURNED)
-    events = LeadEvent.objects.filter(event_scope(sla)).aggregate(
+    reached = {stage: Count("pk", filter=Q(first_reach=True, to_stage=stage)) for stage in FUNNEL_STAGES}
+    returned = Q(kind=LeadEvent.Kind.RETURNED)
+    events = LeadEvent.objects.filter(
+        event_scope(versions, version.marketing_team_id), occurred_at__gte=start, occurred_at__lt=cutoff
+    ).aggregate(
         **{f"reached_{stage}": agg for stage, agg in reached.items()},
-        won_revenue=Sum("deal_value", filter=in_month & Q(first_reach=True, to_stage=Stage.CLIENT)),
+        won_revenue=Sum("deal_value", filter=Q(first_reach=True, to_stage=Stage.CLIENT)),
         returned=Count("pk", filter=returned),
         returned_with_feedback=Count("pk", filter=returned & Q(payload__has_feedback=True)),
-        late_entries=Count("pk", filter=in_month & Q(is_late_entry=True)),
-        lost=Count("pk", filter=in_month & Q(kind=LeadEvent.Kind.LOST)),
+        late_entries=Count("pk", filter=Q(is_late_entry=True)),
+        lost=Count("pk", filter=Q(kind=LeadEvent.Kind.LOST)),
     )
 
     # --- handoffs: acceptance among decided, decisions due (1 query) ------------------
+    handed = Q(handed_off_at__gte=start, handed_off_at__lt=cutoff)
     decided = Q(decided_at__gte=start, decided_at__lt=cutoff)
     due = Q(decision_due_at__gte=start, decision_due_at__lt=cutoff)
-    handoffs = Handoff.objects.filter(sla=sla).aggregate(
-        handed_off=Count("pk", filter=Q(handed_off_at__gte=start, handed_off_at__lt=cutoff)),
-        accepted=Count("pk", filter=decided & Q(status=Handoff.Status.ACCEPTED)),
-        rejected=Count("pk", filter=decided & Q(status=Handoff.Status.REJECTED)),
-        due=Count("pk", filter=due),
-        due_decided_in_time=Count("pk", filter=due & Q(decided_at__lte=F("decision_due_at"))),
+    handoffs = (
+        Handoff.objects.filter(sla_id__in=versions)
+        .filter(handed | decided | due)
+        .aggregate(
+            handed_off=Count("pk", filter=handed),
+            accepted=Count("pk", filter=decided & Q(status=Handoff.Status.ACCEPTED)),
+            rejected=Count("pk", filter=decided & Q(status=Handoff.Status.REJECTED)),
+            due=Count("pk", filter=due),
+            due_decided_in_time=Count("pk", filter=due & Q(decided_at__lte=F("decision_due_at"))),
+        )
     )
 
-    # --- follow-ups: first contact, attempts, overdue, distribution (1 query) ----------
-    followups = FollowUp.objects.filter(sla=sla).exclude(status=FollowUp.Status.CANCELLED)
-    fu_due = Q(due_at__gte=start, due_at__lt=cutoff)
+    # --- follow-ups due in the month: first contact, attempts, distribution (1 query) ---
+    due_in_month = obligations_due(versions, start, cutoff)
     first_contact = Q(kind=FollowUp.Kind.FIRST_CONTACT)
     attempts = Q(kind=FollowUp.Kind.CONTACT_ATTEMPTS)
     on_time = Q(done_on_time=True, done_at__lte=F("due_at"))
-    # Open at the cutoff: due before it and not done by then (a later completion does not
-    # change what was overdue at the end of a closed month).
-    open_at_cutoff = Q(due_at__lt=cutoff) & (Q(done_at__isnull=True) | Q(done_at__gt=cutoff))
-    timed = first_contact & fu_due & Q(business_hours_taken__isnull=False)
+    timed = first_contact & Q(business_hours_taken__isnull=False)
     buckets = {}
     lower = None
     for upper in FIRST_CONTACT_BUCKETS:
@@ -177,17 +226,19 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
         buckets[f"le_{upper}"] = Count("pk", filter=condition)
         lower = upper
     buckets[f"gt_{lower}"] = Count("pk", filter=timed & Q(business_hours_taken__gt=lower))
-    fu = followups.aggregate(
-        first_contact_due=Count("pk", filter=first_contact & fu_due),
-        first_contact_met=Count("pk", filter=first_contact & fu_due & on_time),
-        attempts_due=Count("pk", filter=attempts & fu_due),
-        attempts_met=Count("pk", filter=attempts & fu_due & on_time),
-        overdue_open=Count("pk", filter=open_at_cutoff),
+    fu = due_in_month.aggregate(
+        first_contact_due=Count("pk", filter=first_contact),
+        first_contact_met=Count("pk", filter=first_contact & on_time),
+        attempts_due=Count("pk", filter=attempts),
+        attempts_met=Count("pk", filter=attempts & on_time),
         **buckets,
     )
+    # Overdue at the cutoff: due before it and still open then — a later completion does not
+    # change what was overdue at the end of a closed month (1 query).
+    overdue_open = FollowUp.objects.filter(sla_id__in=versions).obligations().overdue(cutoff).count()
 
     # --- time to first contact percentiles (1 query) ---------------------------------
-    median, p90 = _percentiles(followups.filter(timed), "business_hours_taken")
+    median, p90 = _percentiles(due_in_month.filter(timed), "business_hours_taken")
 
     actuals: dict[str, tuple[float | int | None, int]] = {
         # key: (actual, how many obligations / items it rests on)
@@ -212,24 +263,23 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
     }
 
     # Elapsed share of the month's business days (today counts as elapsed).
-    local_first = month
-    local_last = next_month(month) - dt.timedelta(days=1)
-    business_days = calendar.working_days_between(local_first, local_last)
-    today = cutoff.astimezone(calendar.tz).date() if state == IN_PROGRESS else local_last
-    elapsed_days = calendar.working_days_between(local_first, min(today, local_last))
+    business_days = calendar.working_days_between(month.first_day, month.last_day)
+    today = calendar.local_date(cutoff) if state == IN_PROGRESS else month.last_day
+    elapsed_days = calendar.working_days_between(month.first_day, min(today, month.last_day))
     elapsed_share = (elapsed_days / business_days) if business_days else 1.0
 
     commitments = []
-    for commitment in sorted(sla.commitments.all(), key=lambda c: list(COMMITMENT_CATALOGUE).index(c.key)):
+    for commitment in sorted(version.commitments.all(), key=lambda c: list(COMMITMENT_CATALOGUE).index(c.key)):
         actual, basis = actuals[commitment.key]
         unit = COMMITMENT_CATALOGUE[commitment.key]["unit"]
         target = _number(commitment.target)
         if unit == Unit.PERCENT or state == CLOSED:
             projected = actual
         elif elapsed_share > 0:
-            projected = round(actual / elapsed_share, 1) if actual else 0
+            projected = actual / elapsed_share if actual else 0
         else:
             projected = None
+        # Decided on the exact figures; rounded only below, for the output.
         if actual is None or basis == 0 or projected is None:
             status = "no_data"
         elif state == CLOSED:
@@ -242,8 +292,8 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
                 "side": commitment.side,
                 "unit": unit,
                 "target": target,
-                "actual": actual,
-                "projected": projected,
+                "actual": rounded(actual),
+                "projected": rounded(projected),
                 "status": status,
                 "basis": basis,
                 "hours": _number(commitment.hours),
@@ -256,16 +306,18 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
     evaluable = sum(1 for c in commitments if c["status"] != "no_data")
     entries = {stage.value: events[f"reached_{stage}"] for stage in FUNNEL_STAGES}
     conversions = {
-        f"{a.value}_to_{b.value}": percent(entries[b.value], entries[a.value])
+        f"{a.value}_to_{b.value}": rounded(percent(entries[b.value], entries[a.value]))
         for a, b in itertools.pairwise(FUNNEL_STAGES)
     }
     distribution_labels = [f"≤ {upper} h" for upper in FIRST_CONTACT_BUCKETS] + [f"> {FIRST_CONTACT_BUCKETS[-1]} h"]
     distribution_values = [fu[key] for key in buckets]
     return {
-        "sla": sla.pk,
-        "month": f"{month:%Y-%m}",
+        "sla": version.pk,
+        "series": str(version.series),
+        "version": version.version,
+        "month": month.label,
         "state": state,
-        "overall": {"met": met, "evaluable": evaluable, "score": percent(met, evaluable)},
+        "overall": {"met": met, "evaluable": evaluable, "score": rounded(percent(met, evaluable))},
         "commitments": commitments,
         "funnel": {
             "entries": entries,
@@ -273,13 +325,13 @@ def compute(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> dict:
             "handoffs": handoffs,
             "first_contact_hours": {"median": median, "p90": p90},
             "first_contact_distribution": {"labels": distribution_labels, "counts": distribution_values},
-            "overdue_followups_open": fu["overdue_open"],
+            "overdue_followups_open": overdue_open,
             "returned": events["returned"],
             "returned_with_feedback": events["returned_with_feedback"],
             "late_entries": events["late_entries"],
             "lost": events["lost"],
         },
-        "currency": sla.currency,
+        "currency": version.currency,
         "as_of": cutoff.isoformat(),
         "business_days": {"total": business_days, "elapsed": elapsed_days},
         "engine_version": ENGINE_VERSION,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from reporting import compliance, queries
+from reporting import queries
 from reporting.services import report_compute
 from slas.models import SLA
 
@@ -17,17 +17,19 @@ MONTHS_BACK = 12
 
 
 def demo_slas(context) -> list[SLA]:
-    """The signed SLAs between the demo marketing and sales teams (every version)."""
+    """One signed version per demo series (between the demo marketing and sales teams)."""
     marketing, sales = context.teams.get("marketing"), context.teams.get("sales")
     if marketing is None or sales is None:
         return []
-    return list(SLA.objects.for_teams(marketing, sales).filter(status__in=queries.SIGNED_STATUSES))
+    series = {}
+    for sla in SLA.objects.for_teams(marketing, sales).signed().order_by("series", "-version"):
+        series.setdefault(sla.series, sla)
+    return list(series.values())
 
 
 def seed(context) -> None:
     now = timezone.now()
     for sla in demo_slas(context):
-        this_month = compliance.current_month(sla, now)
-        for month in queries.months_back(this_month, MONTHS_BACK + 1)[:-1]:
+        for month in sla.current_month(now).back(MONTHS_BACK + 1)[:-1]:
             if queries.is_active_in(sla, month):
-                report_compute(sla=sla, month=month, task_name="demo")
+                report_compute(sla=sla, month=month.first_day, task_name="demo")

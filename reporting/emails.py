@@ -109,7 +109,7 @@ def monthly_report(notification: Notification) -> EmailMultiAlternatives:
     recipient = notification.recipient
     language = _profile(recipient).language
     previous = (
-        MonthlyReport.objects.filter(sla__series=report.sla.series, month__lt=report.month).order_by("-month").first()
+        MonthlyReport.objects.current().filter(series=report.series, month__lt=report.month).order_by("-month").first()
     )
     with translation.override(language):
         commitments = [{**row, "label": _commitment_label(row["key"])} for row in report.data.get("commitments", [])]
@@ -123,8 +123,8 @@ def monthly_report(notification: Notification) -> EmailMultiAlternatives:
         "report_url": site_link("reporting:report_detail", [report.pk], f"/reports/{report.pk}/"),
         "unsubscribe_url": site_link(
             "notifications:unsubscribe",
-            [unsubscribe_token(recipient.pk, report.sla.series)],
-            f"/notifications/unsubscribe/{unsubscribe_token(recipient.pk, report.sla.series)}/",
+            [unsubscribe_token(recipient.pk, report.series)],
+            f"/notifications/unsubscribe/{unsubscribe_token(recipient.pk, report.series)}/",
         ),
         "recipient": recipient,
     }

@@ -10,10 +10,21 @@ from django.utils.translation import gettext_lazy as _
 from slas.models import SLA
 
 
+class MonthlyReportQuerySet(models.QuerySet):
+    def current(self):
+        """The reports of the series (leaving out per-version snapshots folded into one)."""
+        return self.filter(replaced_by__isnull=True)
+
+
 class MonthlyReport(models.Model):
-    """The immutable compliance snapshot of one SLA for one calendar month."""
+    """The immutable compliance snapshot of one SLA series for one calendar month.
+
+    ``sla`` is the version whose targets applied (the one in force at the month's end); the
+    figures cover every version of the ``series``.
+    """
 
     sla = models.ForeignKey(SLA, on_delete=models.PROTECT, related_name="reports")
+    series = models.UUIDField(db_index=True, help_text=_("The agreement: all versions of the SLA."))
     month = models.DateField(help_text=_("First day of the month, in the SLA's time zone."))
     data = models.JSONField(default=dict)
     engine_version = models.CharField(max_length=20)
@@ -23,14 +34,32 @@ class MonthlyReport(models.Model):
     )
     computed_by_task = models.CharField(max_length=120, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Reports made per version before the series rule: when two versions of one series had a
+    # report for the same month, the older version's is kept (history) and points to the other.
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    objects = MonthlyReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-month", "sla"]
-        constraints = [models.UniqueConstraint(fields=["sla", "month"], name="report_unique_sla_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "month"],
+                condition=models.Q(replaced_by__isnull=True),
+                name="report_unique_series_month",
+            )
+        ]
         verbose_name = _("monthly report")
 
     def __str__(self) -> str:
         return f"{self.sla} – {self.month:%Y-%m}"
+
+    def save(self, *args, **kwargs):
+        if self.series is None and self.sla_id:
+            self.series = self.sla.series
+        super().save(*args, **kwargs)
 
 
 class ReportAudit(models.Model):

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from leads.models import FollowUp
+from slas.clock import Month
 from slas.models import SLA, Membership, Profile, Side
 from smarketing.webhooks import emit_event
 
@@ -108,15 +109,15 @@ def escalation_time(followup: FollowUp) -> dt.datetime:
     return sla.business_calendar.add_business_hours(followup.due_at, float(sla.escalation_delay_hours))
 
 
-def newly_overdue(now: dt.datetime):
-    """Open follow-ups past due that nobody was alerted about yet — uses the (status, due_at) index.
+def newly_overdue(now: dt.datetime | None = None):
+    """Overdue follow-ups (``FollowUp.objects.overdue``) nobody was alerted about yet.
 
     No lower bound on the due time: a follow-up that was already overdue when it was recorded
     (back-dated handoffs, the first scan after an install or an outage) is alerted once too. The
     anti-join on the one-to-one ``OverdueAlert`` keeps the scan to the follow-ups not yet alerted.
     """
     return (
-        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__lt=now)
+        FollowUp.objects.overdue(now)
         .filter(overdue_alert__isnull=True)
         .select_related("lead", "sla__calendar", "owner_user__profile", "owner_team")
         .order_by("due_at", "pk")
@@ -130,12 +131,13 @@ def followups_alert_overdue(*, now: dt.datetime | None = None) -> int:
     The watermark row is locked for the whole scan, so two concurrent scans run one after the other;
     the one-to-one ``OverdueAlert`` row makes each follow-up alerted once even across overlapping windows.
     """
+    scan_time = now
     now = now or timezone.now()
     watermark, _created = ScanWatermark.objects.select_for_update().get_or_create(
         name="overdue", defaults={"scanned_until": now}
     )
     count = 0
-    for followup in newly_overdue(now):
+    for followup in newly_overdue(scan_time):
         OverdueAlert.objects.create(followup=followup, owner_alerted_at=now, escalate_at=escalation_time(followup))
         emit_event(
             "followup.overdue",
@@ -200,7 +202,8 @@ def _month_label(month: dt.date | str) -> str:
 
 
 def notify_at_risk(sla: SLA, month: dt.date | str, commitments: Iterable[dict]) -> int:
-    """Alert the managers of the owning side once per (SLA, commitment, month) that turned ``at_risk``.
+    """Alert the managers of the owning side once per (SLA series, commitment, month) that turned ``at_risk``
+    (an amendment in the month does not alert again).
 
     ``commitments`` are the status rows of the compliance engine (``{key, side, target, actual,
     projected, status}``); callable from the dashboard or the reporting code at any time.
@@ -220,7 +223,7 @@ def notify_at_risk(sla: SLA, month: dt.date | str, commitments: Iterable[dict]) 
                 created = notification_queue(
                     kind=Notification.Kind.AT_RISK,
                     recipient=manager,
-                    dedupe_key=f"atrisk:{sla.pk}:{commitment['key']}:{label}",
+                    dedupe_key=f"atrisk:{sla.series}:{commitment['key']}:{label}",
                     payload={"sla": sla.pk, "month": label, **{k: _jsonable(v) for k, v in commitment.items()}},
                     subject=f"{sla.title}: {commitment['key']} at risk ({label})",
                 )
@@ -300,69 +303,42 @@ def digest_groups(notification: Notification) -> list[tuple[str, list[Notificati
 # --- Monthly reports --------------------------------------------------------------------
 
 
-def _first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _previous_month(month: dt.date) -> dt.date:
-    return _first_of_month(month - dt.timedelta(days=1))
-
-
-def _month_end(month: dt.date) -> dt.date:
-    return _first_of_month(month + dt.timedelta(days=32)) - dt.timedelta(days=1)
-
-
 def report_month_due(now: dt.datetime, time_zone: str) -> dt.date:
     """The month whose report is due at ``now`` in ``time_zone``: the previous one from the 1st 06:00 local."""
-    local = now.astimezone(ZoneInfo(time_zone))
-    this_month = _first_of_month(local.date())
+    this_month = Month.containing(now, time_zone)
+    local = now.astimezone(this_month.tz)
     started = local.day > 1 or local.time() >= MONTHLY_SEND_LOCAL_TIME
-    return _previous_month(this_month) if started else _previous_month(_previous_month(this_month))
-
-
-def _sla_time_zone(sla: SLA) -> str:
-    return sla.business_calendar.time_zone
-
-
-def slas_in_force_during(queryset, month: dt.date):
-    """Signed SLAs of ``queryset`` that were in force on at least one day of ``month``."""
-    return (
-        queryset.filter(status__in=[SLA.Status.ACTIVE, SLA.Status.SUPERSEDED, SLA.Status.EXPIRED])
-        .filter(start_date__lte=_month_end(month), end_date__gte=month)
-        .filter(Q(superseded_on__isnull=True) | Q(superseded_on__gt=month))
-        .select_related("calendar")
-        .order_by("pk")
-    )
-
-
-def _in_force_during(sla: SLA, month: dt.date) -> bool:
-    """``slas_in_force_during`` for one loaded SLA, without a query."""
-    superseded_before = sla.superseded_on is not None and sla.superseded_on <= month
-    return sla.start_date <= _month_end(month) and sla.end_date >= month and not superseded_before
+    return (this_month.previous() if started else this_month.shift(-2)).first_day
 
 
 def monthly_reports_due(now: dt.datetime | None = None) -> list[tuple[SLA, dt.date]]:
-    """(SLA, month) pairs whose report must be computed and sent now and was not sent yet.
+    """(SLA, month) pairs, one per series, whose report must be computed and sent now and was not sent yet.
 
-    An SLA is due, from its local 1st at 06:00, for the previous month if it was in force on any day of it.
-    Candidates are those in force in either of the last two UTC months (time zones shift the boundary).
+    A series is due, from its local 1st at 06:00, for the previous month if one of its versions was
+    in force on any day of it. Candidates are the versions in force in either of the last two UTC
+    months (time zones shift the boundary).
     """
     now = now or timezone.now()
-    this_month = _first_of_month(now.date())
-    candidates = slas_in_force_during(SLA.objects.all(), _previous_month(this_month)) | slas_in_force_during(
-        SLA.objects.all(), _previous_month(_previous_month(this_month))
+    utc_month = Month.containing(now, "UTC")
+    candidates = (
+        SLA.objects.in_force_between(utc_month.shift(-2).first_day, utc_month.previous().last_day)
+        .select_related("calendar")
+        .order_by("series", "-version")
     )
     sent = set(
-        MonthlyReport.objects.filter(sent_at__isnull=False, month__gte=this_month - dt.timedelta(days=70)).values_list(
-            "sla_id", "month"
-        )
+        MonthlyReport.objects.current()
+        .filter(sent_at__isnull=False, month__gte=utc_month.shift(-3).first_day)
+        .values_list("series", "month")
     )
-    due = []
-    for sla in candidates.distinct():
-        month = report_month_due(now, _sla_time_zone(sla))
-        if (sla.pk, month) in sent or not _in_force_during(sla, month):
+    due, seen = [], set()
+    for sla in candidates:
+        month = report_month_due(now, sla.time_zone)
+        key = (sla.series, month)
+        if key in seen or key in sent:
             continue
-        due.append((sla, month))
+        seen.add(key)
+        if SLA.objects.filter(series=sla.series).in_force_during(sla.month(month)).exists():
+            due.append((sla, month))
     return due
 
 
@@ -372,7 +348,7 @@ def monthly_report_recipients(report: MonthlyReport):
     managers = Membership.objects.filter(
         team_id__in=[sla.marketing_team_id, sla.sales_team_id], role=Membership.Role.MANAGER
     ).values("user_id")
-    subscribers = ReportSubscription.objects.filter(sla_series=sla.series, unsubscribed=False).values("user_id")
+    subscribers = ReportSubscription.objects.filter(sla_series=report.series, unsubscribed=False).values("user_id")
     return (
         get_user_model()
         .objects.filter(is_active=True)
@@ -383,8 +359,8 @@ def monthly_report_recipients(report: MonthlyReport):
 
 
 def monthly_report_get_or_compute(*, sla: SLA, month: dt.date, task_name: str = "") -> MonthlyReport:
-    """The stored snapshot of ``sla`` for ``month``, computed by the compliance engine if missing."""
-    report = MonthlyReport.objects.filter(sla=sla, month=month).first()
+    """The stored snapshot of ``sla``'s series for ``month``, computed by the compliance engine if missing."""
+    report = MonthlyReport.objects.current().filter(series=sla.series, month=month).first()
     if report is not None:
         return report
     from reporting.services import report_compute

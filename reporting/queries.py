@@ -1,41 +1,27 @@
-"""Read-side helpers of the reporting app: which SLAs a month concerns, trends over months."""
+"""Read-side helpers of the reporting app: which SLAs a month concerns, trends over months.
+
+Everything here follows the SLA's series (all its versions, SPEC §3): a report, a trend or a
+list of a month's events reads the rows of every version.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from leads.models import FollowUp, LeadEvent
 from reporting import compliance
 from reporting.models import MonthlyReport
+from slas.clock import Month
 from slas.models import SLA
 
-SIGNED_STATUSES = [SLA.Status.ACTIVE, SLA.Status.SUPERSEDED, SLA.Status.EXPIRED]
 
-
-def slas_active_in(month: dt.date) -> QuerySet[SLA]:
-    """SLAs in force on at least one day of ``month`` (signed, covering it, not yet superseded)."""
-    first = compliance.month_start(month)
-    last = compliance.next_month(first) - dt.timedelta(days=1)
-    return SLA.objects.filter(
-        status__in=SIGNED_STATUSES,
-        start_date__lte=last,
-        end_date__gte=first,
-    ).filter(Q(superseded_on__isnull=True) | Q(superseded_on__gt=first))
-
-
-def is_active_in(sla: SLA, month: dt.date) -> bool:
-    return slas_active_in(month).filter(pk=sla.pk).exists()
-
-
-def months_back(month: dt.date, count: int) -> list[dt.date]:
-    """``count`` month starts ending with ``month``, oldest first."""
-    months = [compliance.month_start(month)]
-    for _ in range(count - 1):
-        months.append((months[-1] - dt.timedelta(days=1)).replace(day=1))
-    return list(reversed(months))
+def is_active_in(sla: SLA, month: dt.date | Month) -> bool:
+    """Whether a version of ``sla``'s series was in force on at least one day of ``month``."""
+    month = compliance.as_month(sla, month)
+    return SLA.objects.filter(series=sla.series).in_force_during(month).exists()
 
 
 def trend(
@@ -54,49 +40,51 @@ def trend(
     a month without a report has ``None``.
     """
     now = now or timezone.now()
-    this_month = compliance.current_month(sla, now)
-    last = min(compliance.month_start(until), this_month) if until else this_month
-    window = months_back(last, months)
-    scope = Q(sla=sla) if sla.series is None else Q(sla__series=sla.series)
+    this_month = sla.current_month(now)
+    last = min(sla.month(until), this_month) if until else this_month
+    window = last.back(months)
     stored = {
         report.month: report.data
-        for report in MonthlyReport.objects.filter(
-            scope, month__gte=window[0], month__lte=last, month__lt=this_month
-        ).order_by("month", "sla__version")
+        for report in MonthlyReport.objects.current().filter(
+            series=sla.series,
+            month__gte=window[0].first_day,
+            month__lte=last.first_day,
+            month__lt=this_month.first_day,
+        )
     }
-    if (
-        last == this_month
-        and current is None
-        and sla.start_date <= compliance.next_month(this_month) - dt.timedelta(days=1)
-    ):
+    if last == this_month and current is None and is_active_in(sla, this_month):
         current = compliance.compute(sla, this_month, now=now)
     if last == this_month and current is not None:
-        stored[this_month] = current
+        stored[this_month.first_day] = current
     keys = [c.key for c in sla.commitments.all()]
     series: dict[str, dict[str, list]] = {key: {"actual": [], "target": [], "status": []} for key in keys}
     for month in window:
-        by_key = {c["key"]: c for c in stored.get(month, {}).get("commitments", [])}
+        by_key = {c["key"]: c for c in stored.get(month.first_day, {}).get("commitments", [])}
         for key in keys:
             row = by_key.get(key, {})
             series[key]["actual"].append(row.get("actual"))
             series[key]["target"].append(row.get("target"))
             series[key]["status"].append(row.get("status"))
-    return {"labels": [f"{month:%Y-%m}" for month in window], "series": series}
+    return {"labels": [month.label for month in window], "series": series}
+
+
+def _month_scope(sla: SLA, month: dt.date, now: dt.datetime | None) -> tuple[list[int], dt.datetime, dt.datetime]:
+    """The series' version ids and the month's [start, cutoff) in the SLA's time zone."""
+    start, end = sla.month(month).bounds()
+    return compliance.series_ids(sla), start, min(now or timezone.now(), end)
 
 
 def owner_breakdown(sla: SLA, month: dt.date, now: dt.datetime | None = None) -> list[dict]:
     """Per sales owner: first contacts and attempt windows due in the month, and how many met.
 
-    One grouped query; rows without an owner are grouped under ``None``.
+    One grouped query over the series; rows without an owner are grouped under ``None``.
     """
-    start, end = compliance.month_bounds(sla, month)
-    cutoff = min(now or timezone.now(), end)
+    versions, start, cutoff = _month_scope(sla, month, now)
     on_time = Q(done_on_time=True, done_at__lte=F("due_at"))
     first = Q(kind=FollowUp.Kind.FIRST_CONTACT)
     attempts = Q(kind=FollowUp.Kind.CONTACT_ATTEMPTS)
     rows = (
-        FollowUp.objects.filter(sla=sla, due_at__gte=start, due_at__lt=cutoff)
-        .exclude(status=FollowUp.Status.CANCELLED)
+        compliance.obligations_due(versions, start, cutoff)
         .values("owner_user", "owner_user__username", "owner_user__first_name", "owner_user__last_name")
         .annotate(
             first_contact_due=Count("pk", filter=first),
@@ -112,17 +100,20 @@ def owner_breakdown(sla: SLA, month: dt.date, now: dt.datetime | None = None) ->
         # No owner user (a team-owned follow-up): the template shows "Unassigned".
         parts = (row["owner_user__first_name"] or "", row["owner_user__last_name"] or "")
         row["name"] = " ".join(parts).strip() or row["owner_user__username"] or ""
-        row["first_contact_rate"] = compliance.percent(row["first_contact_met"], row["first_contact_due"])
-        row["attempts_rate"] = compliance.percent(row["attempts_met"], row["attempts_due"])
+        row["first_contact_rate"] = compliance.rounded(
+            compliance.percent(row["first_contact_met"], row["first_contact_due"])
+        )
+        row["attempts_rate"] = compliance.rounded(compliance.percent(row["attempts_met"], row["attempts_due"]))
         result.append(row)
     return result
 
 
 def month_events(sla: SLA, month: dt.date, now: dt.datetime | None = None):
-    start, end = compliance.month_bounds(sla, month)
-    cutoff = min(now or timezone.now(), end)
+    versions, start, cutoff = _month_scope(sla, month, now)
     return (
-        LeadEvent.objects.filter(compliance.event_scope(sla), occurred_at__gte=start, occurred_at__lt=cutoff)
+        LeadEvent.objects.filter(
+            compliance.event_scope(versions, sla.marketing_team_id), occurred_at__gte=start, occurred_at__lt=cutoff
+        )
         .select_related("lead", "actor")
         .order_by("occurred_at", "pk")
     )

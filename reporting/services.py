@@ -16,37 +16,38 @@ from slas.permissions import can_recompute_report
 from smarketing.webhooks import emit_event
 
 
-def _validate_closed_month(sla: SLA, month: dt.date) -> dt.date:
-    month = compliance.month_start(month)
-    _start, end = compliance.month_bounds(sla, month)
-    if end > timezone.now():
+def _closed_month_version(sla: SLA, month: dt.date) -> tuple[SLA, dt.date]:
+    """The version whose targets apply to a closed ``month`` of ``sla``'s series, and the month's 1st."""
+    local_month = sla.month(month)
+    if local_month.end > timezone.now():
         raise ValidationError({"month": _("A report can only be made for a month that has ended.")})
-    from reporting.queries import is_active_in
-
-    if not is_active_in(sla, month):
+    version = sla.version_for(local_month)
+    if version is None:
         raise ValidationError({"month": _("This SLA was not in force in that month.")})
-    return month
+    return version, local_month.first_day
 
 
 @transaction.atomic
 def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") -> MonthlyReport:
-    """The snapshot of ``sla`` for ``month``: created once, then returned as stored.
+    """The snapshot of ``sla``'s series for ``month``: created once, then returned as stored.
 
-    Computations of one SLA are serialised by a row lock on the SLA, so a second worker waits
-    and then finds the stored report; should two still race (another code path, a lock
-    released by a dead connection), the unique (sla, month) constraint refuses the second
-    insert and it reads the first one.
+    ``sla`` may be any version of the series; the report belongs to the series and names the
+    version whose targets applied. Computations of one (series, month) are serialised by a row
+    lock on that version, so a second worker waits and then finds the stored report; should two
+    still race (another code path, a lock released by a dead connection), the unique
+    (series, month) constraint refuses the second insert and it reads the first one.
     """
-    month = _validate_closed_month(sla, month)
-    SLA.objects.select_for_update().filter(pk=sla.pk).first()
-    existing = MonthlyReport.objects.filter(sla=sla, month=month).first()
+    version, month = _closed_month_version(sla, month)
+    SLA.objects.select_for_update().filter(pk=version.pk).first()
+    existing = MonthlyReport.objects.current().filter(series=version.series, month=month).first()
     if existing is not None:
         return existing
-    data = compliance.compute(sla, month)
+    data = compliance.compute(version, month)
     try:
         with transaction.atomic():
             report = MonthlyReport.objects.create(
-                sla=sla,
+                sla=version,
+                series=version.series,
                 month=month,
                 data=data,
                 engine_version=compliance.ENGINE_VERSION,
@@ -55,10 +56,19 @@ def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") ->
                 computed_by_task=task_name,
             )
             overall = data.get("overall")
-            emit_event("report.ready", {"id": report.pk, "sla": sla.pk, "month": f"{month:%Y-%m}", "overall": overall})
+            emit_event(
+                "report.ready",
+                {
+                    "id": report.pk,
+                    "sla": version.pk,
+                    "series": str(version.series),
+                    "month": f"{month:%Y-%m}",
+                    "overall": overall,
+                },
+            )
             return report
     except IntegrityError:
-        return MonthlyReport.objects.get(sla=sla, month=month)
+        return MonthlyReport.objects.current().get(series=version.series, month=month)
 
 
 def _changes(old: dict, new: dict) -> dict:
@@ -88,11 +98,12 @@ def report_recompute(*, report: MonthlyReport, by) -> MonthlyReport:
     report = MonthlyReport.objects.select_for_update().select_related("sla").get(pk=report.pk)
     data = compliance.compute(report.sla, report.month)
     changes = _changes(report.data, data)
+    report.sla_id = data["sla"]  # the version whose targets apply (any version may be stored)
     report.data = data
     report.engine_version = compliance.ENGINE_VERSION
     report.computed_at = timezone.now()
     report.computed_by = by
     report.computed_by_task = ""
-    report.save(update_fields=["data", "engine_version", "computed_at", "computed_by", "computed_by_task"])
+    report.save(update_fields=["sla", "data", "engine_version", "computed_at", "computed_by", "computed_by_task"])
     ReportAudit.objects.create(report=report, recomputed_by=by, recomputed_at=report.computed_at, changes=changes)
     return report

@@ -36,7 +36,7 @@ def scan_overdue_followups() -> int:
 
 @shared_task(**TASK_OPTIONS)
 def scan_at_risk_commitments() -> int:
-    """Alert once per (SLA, commitment, month) when a commitment of the current month turns at risk."""
+    """Alert once per (SLA series, commitment, month) when a commitment of the current month turns at risk."""
     from django.utils import timezone
 
     from slas.models import SLA
@@ -46,10 +46,11 @@ def scan_at_risk_commitments() -> int:
 
     now = timezone.now()
     count = 0
-    for sla in SLA.objects.in_force_on(timezone.localdate(now)).select_related("calendar"):
-        month = compliance.current_month(sla, now)
+    # The version of each series in force now, in its own time zone.
+    for sla in SLA.objects.in_force_at(now).select_related("calendar"):
+        month = sla.current_month(now)
         status = compliance.compute(sla, month, now=now)
-        count += notify_at_risk(sla, month, status["commitments"])
+        count += notify_at_risk(sla, month.first_day, status["commitments"])
     return count
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import copy
 import datetime as dt
 import io
@@ -121,28 +120,17 @@ def trend_rows(trend: dict) -> list[dict]:
     return [{"label": labels.get(key, key), "values": values["actual"]} for key, values in trend["series"].items()]
 
 
-def next_occurrence(milestone: Milestone, today: dt.date) -> dt.date | None:
-    """The next due date of a milestone on or after ``today`` (monthly ones repeat on the same
-    day of the month, the last day when the month is shorter)."""
-    if milestone.due_date >= today or not milestone.repeats_monthly:
-        return milestone.due_date if milestone.due_date >= today else None
-    month = today.replace(day=1)
-    for _month in range(2):
-        last_day = calendar.monthrange(month.year, month.month)[1]
-        candidate = month.replace(day=min(milestone.due_date.day, last_day))
-        if candidate >= today:
-            return candidate
-        month = compliance.next_month(month)
-    return None
-
-
-def next_milestones(slas: list[SLA], today: dt.date, limit: int = 8) -> list[dict]:
-    rows = Milestone.objects.filter(sla__in=slas).filter(Q(due_date__gte=today) | Q(repeats_monthly=True))
+def next_milestones(slas: list[SLA], now: dt.datetime | dt.date, limit: int = 8) -> list[dict]:
+    """The next due date of each milestone of ``slas`` within two months (``Milestone.occurrences``),
+    from today in each SLA's time zone (or from the date given)."""
+    first_day = now if not isinstance(now, dt.datetime) else (now - dt.timedelta(days=1)).date()
+    rows = Milestone.objects.filter(sla__in=slas).filter(Q(due_date__gte=first_day) | Q(repeats_monthly=True))
     upcoming = []
-    for milestone in rows.select_related("sla", "owner_team"):
-        due = next_occurrence(milestone, today)
-        if due is not None:
-            upcoming.append({"title": milestone.title, "owner_team": milestone.owner_team, "due_date": due})
+    for milestone in rows.select_related("sla__calendar", "owner_team"):
+        today = milestone.sla.today(now) if isinstance(now, dt.datetime) else now
+        days = milestone.occurrences(today, today + dt.timedelta(days=62))
+        if days:
+            upcoming.append({"title": milestone.title, "owner_team": milestone.owner_team, "due_date": days[0]})
     return sorted(upcoming, key=lambda row: row["due_date"])[:limit]
 
 
@@ -160,15 +148,16 @@ def dashboard(request):
     if not sla_count:
         return render(request, "home.html", context)
     now = timezone.now()
+    # One board per series: its version in force now (in its own time zone) shows the series.
     slas = (
-        SLA.objects.in_force_on(timezone.localdate())
+        SLA.objects.in_force_at(now)
         .select_related("marketing_team", "sales_team", "calendar")
         .prefetch_related("commitments", "calendar__hours", "calendar__closed_dates")
         .order_by("title")
     )
     boards = []
     for sla in slas:
-        status = decorate(compliance.compute(sla, compliance.current_month(sla, now), now=now))
+        status = decorate(compliance.compute(sla, sla.current_month(now), now=now))
         trend = queries.trend(sla, now=now, current=status)
         boards.append(
             {
@@ -183,11 +172,8 @@ def dashboard(request):
     boards.sort(key=lambda board: -len(board["status"]["at_risk"]))
     context.update(
         boards=boards,
-        my_overdue=FollowUp.objects.overdue(now)
-        .filter(owner_user=request.user)
-        .select_related("lead", "sla")
-        .order_by("due_at")[:20],
-        milestones=next_milestones([b["sla"] for b in boards], timezone.localdate()),
+        my_overdue=FollowUp.objects.overdue().mine(request.user).select_related("lead", "sla").order_by("due_at")[:20],
+        milestones=next_milestones([b["sla"] for b in boards], now),
     )
     return render(request, "reporting/dashboard.html", context)
 
@@ -195,10 +181,11 @@ def dashboard(request):
 @login_required
 @require_GET
 def report_list(request):
-    reports = MonthlyReport.objects.select_related("sla", "computed_by").order_by("-month", "sla__title")
+    reports = MonthlyReport.objects.current().select_related("sla", "computed_by").order_by("-month", "sla__title")
     sla_id = request.GET.get("sla")
     if sla_id and sla_id.isdigit():
-        reports = reports.filter(sla_id=int(sla_id))
+        # Any version's id lists the reports of its series.
+        reports = reports.filter(series__in=SLA.objects.filter(pk=int(sla_id)).values("series"))
     page = Paginator(reports, 25).get_page(request.GET.get("page"))
     return render(request, "reporting/report_list.html", {"page": page, "reports": page.object_list})
 

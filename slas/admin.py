@@ -23,6 +23,7 @@ from .models import (
     ClosedDate,
     Commitment,
     GoalPlan,
+    LifecycleRecord,
     MaturityRule,
     Membership,
     Milestone,
@@ -216,7 +217,8 @@ class SignatureInline(SLASectionInline):
 
 @admin.register(SLA)
 class SLAAdmin(ReadOnly, admin.ModelAdmin):
-    """Read-only: drafts are edited in the app's editor; submit and amend call the services."""
+    """Read-only: drafts are edited in the app's editor; submit, withdraw, amend and the deletion of a
+    draft call the services."""
 
     list_display = ["title", "marketing_team", "sales_team", "start_date", "end_date", "version", "status"]
     list_filter = ["status", "marketing_team", "sales_team"]
@@ -224,7 +226,7 @@ class SLAAdmin(ReadOnly, admin.ModelAdmin):
     list_select_related = ["marketing_team", "sales_team"]
     readonly_fields = ["edit_in_app"]
     inlines = [GoalInline, CommitmentInline, MaturityRuleInline, MilestoneInline, SignatureInline]
-    actions = ["submit_for_signature", "amend"]
+    actions = ["submit_for_signature", "withdraw_to_draft", "amend"]
 
     def has_view_permission(self, request, obj=None):
         return permissions.is_admin(request.user)
@@ -235,6 +237,18 @@ class SLAAdmin(ReadOnly, admin.ModelAdmin):
 
         name = "slas:edit" if obj.is_editable else "slas:detail"
         return format_html('<a href="{}">{}</a>', reverse(name, args=[obj.pk]), _("Open in smarketing"))
+
+    def has_delete_permission(self, request, obj=None):
+        # History is never deleted: only a draft may go, by its author or an admin (the service decides).
+        return (
+            permissions.is_admin(request.user)
+            and obj is not None
+            and obj.is_editable
+            and permissions.can_delete_sla(request.user, obj)
+        )
+
+    def delete_model(self, request, obj):
+        services.sla_delete_draft(sla=obj, by=request.user)
 
     def _run(self, request, queryset, call):
         for sla in queryset:
@@ -252,8 +266,12 @@ class SLAAdmin(ReadOnly, admin.ModelAdmin):
     def amend(self, request, queryset):
         self._run(request, queryset, lambda sla: services.sla_amend(sla=sla, by=request.user))
 
+    @admin.action(description=_("Withdraw to draft (clears the signatures)"))
+    def withdraw_to_draft(self, request, queryset):
+        self._run(request, queryset, lambda sla: services.sla_withdraw(sla=sla, by=request.user))
+
     def get_actions(self, request):
-        # ReadOnly forbids deletion; keep the lifecycle actions even without change permission.
+        # A draft is deleted one at a time from its page (sla_delete_draft); the lifecycle actions stay.
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
@@ -274,6 +292,15 @@ class WorkingCalendarAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["sla", "time_zone", "country"]
     list_select_related = ["sla"]
     inlines = [WorkingHoursInline, ClosedDateInline]
+
+
+@admin.register(LifecycleRecord)
+class LifecycleRecordAdmin(ReadOnly, admin.ModelAdmin):
+    """Append-only: readable, never added, changed or deleted by hand."""
+
+    list_display = ["at", "action", "title", "version", "actor"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
 
 
 @admin.register(GoalPlan)

@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
-# A calendar with working time finds some within a few weeks; this bounds the search so a
+# How far the clock searches for working time. The SLA's bounds (``slas.models``: at most 2,000
+# business hours or 60 business days, at least one working hour a week, at most 366 extra closed
+# dates) need at most ~2,400 weeks in the worst case, so every allowed deadline is found; a
 # calendar with no working time at all fails loudly instead of looping forever.
-MAX_SEARCH_DAYS = 3 * 366
+MAX_SEARCH_DAYS = 60 * 366
 
 Interval = tuple[dt.time, dt.time]
 
@@ -82,7 +84,10 @@ class BusinessCalendar:
 
     def _days_from(self, day: dt.date, limit: int = MAX_SEARCH_DAYS) -> Iterator[dt.date]:
         for offset in range(limit):
-            yield day + dt.timedelta(days=offset)
+            try:
+                yield day + dt.timedelta(days=offset)
+            except OverflowError:  # the end of the calendar (year 9999): no working time left
+                return
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return _aware(moment).astimezone(self.tz).date()
@@ -97,7 +102,10 @@ class BusinessCalendar:
     def add_business_hours(self, start: dt.datetime, hours: float | int) -> dt.datetime:
         """The moment when ``hours`` of working time have passed since ``start``."""
         start = _aware(start)
-        remaining = dt.timedelta(hours=float(hours))
+        try:
+            remaining = dt.timedelta(hours=float(hours))
+        except (OverflowError, ValueError) as exc:  # e.g. 1e308 hours, NaN: no such deadline
+            raise NoWorkingTime(f"{hours} business hours cannot be counted") from exc
         if remaining <= dt.timedelta(0):
             return start
         # Start one day early: an interval ending after midnight belongs to the previous day.

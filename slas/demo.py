@@ -7,12 +7,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from .clock import Month
+
 DEMO_TITLE = "Marketing × Inside sales"
-
-
-def _months_later(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    return dt.date(day.year + index // 12, index % 12 + 1, 1)
 
 
 def seed(context) -> None:
@@ -26,8 +23,8 @@ def seed(context) -> None:
         context.extra["sla"] = existing
         return
     marion, sacha = context.users["marion"], context.users["sacha"]
-    start = _months_later(timezone.localdate().replace(day=1), -3)
-    end = _months_later(start, 12) - dt.timedelta(days=1)
+    first = Month.containing(timezone.now(), "Europe/Paris").shift(-3)
+    start, end = first.first_day, first.shift(11).last_day
     working = [(dt.time(9), dt.time(12, 30)), (dt.time(13, 30), dt.time(18))]
     data = {
         "title": DEMO_TITLE,
@@ -93,7 +90,7 @@ def seed(context) -> None:
             {
                 "title": "Monthly SLA review meeting",
                 "owner_team": marketing,
-                "due_date": _months_later(start, 1) - dt.timedelta(days=1),
+                "due_date": first.last_day,
                 "repeats_monthly": True,
             }
         ],

@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import uuid
+import zoneinfo
 from decimal import Decimal
 from functools import cached_property
 
@@ -20,6 +22,27 @@ from django.utils.translation import gettext_lazy as _
 from smarketing.validators import validate_time_zone
 
 from .business_time import BusinessCalendar
+from .clock import Month
+
+# Bounds of the SLA's parameters (documented in docs/compliance.md): beyond them a deadline
+# would fall decades away or overflow the business clock, so ``clean()`` refuses them.
+MAX_BUSINESS_HOURS = Decimal(2000)
+MAX_BUSINESS_DAYS = 60
+MAX_ATTEMPTS = 50
+MAX_TAKE_DAYS = 365
+# The working calendar needs at least this much working time in a week, and at most this many
+# extra closed dates, so that every bounded deadline exists within the business clock's horizon.
+MIN_WEEKLY_WORKING_HOURS = 1
+MAX_CLOSED_DATES = 366
+# An SLA's period lies within these dates.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+AT_MOST_HOURS = _("At most %(limit_value)s business hours.")
+AT_MOST_DAYS = _("At most %(limit_value)s days.")
+AT_MOST_BUSINESS_DAYS = _("At most %(limit_value)s business days.")
+AT_MOST_ATTEMPTS = _("At most %(limit_value)s attempts.")
 
 
 class Function(models.TextChoices):
@@ -175,14 +198,53 @@ COMMITMENT_CATALOGUE: dict[str, dict] = {
 }
 
 
+SIGNED_STATUSES = ("active", "superseded", "expired")
+
+
+def in_force_q(first: dt.date, last: dt.date) -> Q:
+    """SLAs in force on at least one day of [first, last] (local dates of each SLA).
+
+    A signed version is in force from ``in_force_from`` (its start date, or for an amendment
+    the day it took effect) to its end date, until the day it was superseded (exclusive).
+    """
+    return (
+        Q(status__in=SIGNED_STATUSES, start_date__lte=last, end_date__gte=first)
+        & (Q(in_force_from__isnull=True) | Q(in_force_from__lte=last))
+        & (Q(superseded_on__isnull=True) | Q(superseded_on__gt=first))
+    )
+
+
 class SLAQuerySet(models.QuerySet):
+    def signed(self):
+        return self.filter(status__in=SIGNED_STATUSES)
+
+    def in_force_between(self, first: dt.date, last: dt.date):
+        """In force on at least one day from ``first`` to ``last`` (local dates)."""
+        return self.filter(in_force_q(first, last))
+
     def in_force_on(self, day: dt.date):
-        """SLAs that govern ``day``: active (or later superseded/expired) and covering it."""
-        return self.filter(
-            status__in=[SLA.Status.ACTIVE, SLA.Status.SUPERSEDED, SLA.Status.EXPIRED],
-            start_date__lte=day,
-            end_date__gte=day,
-        ).filter(Q(superseded_on__isnull=True) | Q(superseded_on__gt=day))
+        """SLAs that govern ``day`` (a local date of each SLA)."""
+        return self.in_force_between(day, day)
+
+    def in_force_during(self, month: Month):
+        """SLAs in force on at least one day of ``month``."""
+        return self.in_force_between(month.first_day, month.last_day)
+
+    def in_force_at(self, moment: dt.datetime):
+        """SLAs in force at an instant, each judged on the local date of its own time zone."""
+        zones = set(WorkingCalendar.objects.values_list("time_zone", flat=True).distinct())
+        zones.add(settings.TIME_ZONE)
+        condition = Q(pk__in=[])
+        for zone in sorted(zones):
+            try:
+                day = moment.astimezone(zoneinfo.ZoneInfo(zone)).date()
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+            in_zone = Q(calendar__time_zone=zone)
+            if zone == settings.TIME_ZONE:
+                in_zone |= Q(calendar__isnull=True)
+            condition |= in_zone & in_force_q(day, day)
+        return self.filter(condition)
 
     def active(self):
         return self.filter(status=SLA.Status.ACTIVE)
@@ -190,9 +252,12 @@ class SLAQuerySet(models.QuerySet):
     def for_teams(self, marketing_team, sales_team):
         return self.filter(marketing_team=marketing_team, sales_team=sales_team)
 
-    def governing(self, marketing_team, sales_team, day: dt.date):
-        """The one SLA in force between two teams on a day, or None."""
-        return self.for_teams(marketing_team, sales_team).in_force_on(day).order_by("-version").first()
+    def governing(self, marketing_team, sales_team, at: dt.datetime | dt.date):
+        """The one SLA version in force between two teams at an instant (judged in each SLA's own
+        zone) or on a local date, or None."""
+        pair = self.for_teams(marketing_team, sales_team)
+        in_force = pair.in_force_at(at) if isinstance(at, dt.datetime) else pair.in_force_on(at)
+        return in_force.order_by("-version").first()
 
 
 class SLA(models.Model):
@@ -228,15 +293,18 @@ class SLA(models.Model):
         max_digits=6,
         decimal_places=2,
         default=Decimal("4"),
-        validators=[MinValueValidator(Decimal("0.25"))],
+        validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(MAX_BUSINESS_HOURS, AT_MOST_HOURS)],
     )
 
     # Versions: every amendment is a new row of the same series.
-    series = models.UUIDField(editable=False, db_index=True, null=True)
+    series = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     amends = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amendments", editable=False
     )
+    # The first day this version governs: its start date, or for an amendment signed after its
+    # start date the day it took effect (an amendment never rewrites days already governed).
+    in_force_from = models.DateField(null=True, blank=True, editable=False)
     superseded_on = models.DateField(null=True, blank=True, editable=False)
 
     # Optimistic locking of drafts: an edit based on an older revision is refused.
@@ -269,6 +337,13 @@ class SLA(models.Model):
         errors = {}
         if self.start_date and self.end_date and self.end_date <= self.start_date:
             errors["end_date"] = _("The end date must be after the start date.")
+        for field in ("start_date", "end_date"):
+            day = getattr(self, field)
+            if day and not EARLIEST_DATE <= day <= LATEST_DATE:
+                errors[field] = _("Choose a date between %(first)s and %(last)s.") % {
+                    "first": EARLIEST_DATE.isoformat(),
+                    "last": LATEST_DATE.isoformat(),
+                }
         if self.marketing_team_id and self.marketing_team.function != Function.MARKETING:
             errors["marketing_team"] = _("Choose a marketing team.")
         if self.sales_team_id and self.sales_team.function != Function.SALES:
@@ -286,6 +361,43 @@ class SLA(models.Model):
 
     def covers(self, day: dt.date) -> bool:
         return self.start_date <= day <= self.end_date
+
+    # --- the clock: months and days in the SLA's time zone ------------------------------
+
+    @property
+    def time_zone(self) -> str:
+        """The zone of the SLA's clock (its working calendar's; the site's when it has none)."""
+        calendar = getattr(self, "calendar", None)
+        return calendar.time_zone if calendar is not None else settings.TIME_ZONE
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The local date in the SLA's time zone."""
+        return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(self.time_zone)).date()
+
+    def month(self, day: dt.date) -> Month:
+        """The calendar month of a local date, in the SLA's time zone."""
+        return Month.of(day, self.time_zone)
+
+    def current_month(self, now: dt.datetime | None = None) -> Month:
+        return Month.containing(now or timezone.now(), self.time_zone)
+
+    # --- the series: every version of one agreement -------------------------------------
+
+    def series_versions(self):
+        return SLA.objects.filter(series=self.series)
+
+    def version_for(self, month: Month, now: dt.datetime | None = None) -> SLA | None:
+        """The version of the series whose targets and parameters apply to ``month``.
+
+        A closed month takes the version in force at its end; the current month the version
+        in force now — in both cases the latest version in force between the 1st and that day.
+        """
+        today = (now or timezone.now()).astimezone(month.tz).date()
+        cutoff = min(month.last_day, today)
+        if cutoff < month.first_day:
+            return None
+        in_force = self.series_versions().in_force_between(month.first_day, cutoff).select_related("calendar")
+        return in_force.order_by("-version").first()
 
     def commitment(self, key: str) -> Commitment | None:
         for commitment in self.commitments.all():
@@ -376,13 +488,21 @@ class Commitment(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0.01"))],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_BUSINESS_HOURS, AT_MOST_HOURS)],
         help_text=_("Business hours allowed."),
     )
     attempts = models.PositiveSmallIntegerField(
-        _("attempts (K)"), null=True, blank=True, validators=[MinValueValidator(1)]
+        _("attempts (K)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ATTEMPTS, AT_MOST_ATTEMPTS)],
     )
-    days = models.PositiveSmallIntegerField(_("days (D)"), null=True, blank=True, validators=[MinValueValidator(1)])
+    days = models.PositiveSmallIntegerField(
+        _("days (D)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_BUSINESS_DAYS, AT_MOST_BUSINESS_DAYS)],
+    )
     # Per maturity category overrides of H for first contact: {"1": 4, "2": 24, "3": 72}.
     category_hours = models.JSONField(_("hours per maturity category"), default=dict, blank=True)
 
@@ -421,14 +541,14 @@ class Commitment(models.Model):
         if "days" in params and self.days is None:
             errors["days"] = _("Give the number of business days of the attempt window.")
         if not isinstance(self.category_hours or {}, dict):
-            errors["category_hours"] = _("Hours per category must be positive numbers for categories 1 to 3.")
-        for category, value in (self.category_hours if isinstance(self.category_hours, dict) else {}).items():
-            try:
-                ok = str(category) in {"1", "2", "3"} and float(value) > 0
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                errors["category_hours"] = _("Hours per category must be positive numbers for categories 1 to 3.")
+            errors["category_hours"] = _('Give the hours per category as {"1": 4, "2": 24, "3": 72}.')
+        else:
+            for category, value in (self.category_hours or {}).items():
+                if str(category) not in {"1", "2", "3"} or not _is_bounded_hours(value):
+                    errors["category_hours"] = _(
+                        "Hours per category must be numbers above 0 and at most %(limit)s, for categories 1 to 3."
+                    ) % {"limit": MAX_BUSINESS_HOURS}
+                    break
         if errors:
             raise ValidationError(errors)
 
@@ -441,6 +561,17 @@ class Commitment(models.Model):
             "days": self.days,
             "category_hours": {str(k): str(v) for k, v in sorted((self.category_hours or {}).items())},
         }
+
+
+def _is_bounded_hours(value) -> bool:
+    """A number of business hours above 0 and at most ``MAX_BUSINESS_HOURS`` (not NaN, not infinite)."""
+    if isinstance(value, bool):
+        return False
+    try:
+        hours = Decimal(str(value))
+    except (ArithmeticError, TypeError, ValueError):
+        return False
+    return hours.is_finite() and Decimal(0) < hours <= MAX_BUSINESS_HOURS
 
 
 class MaturityCategory(models.IntegerChoices):
@@ -459,11 +590,14 @@ class MaturityRule(models.Model):
         _("response time (business hours)"),
         max_digits=7,
         decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01"))],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_BUSINESS_HOURS, AT_MOST_HOURS)],
     )
     sales_may_take = models.BooleanField(_("sales may take it temporarily"), default=False)
     take_max_days = models.PositiveSmallIntegerField(
-        _("longest temporary take (days)"), null=True, blank=True, validators=[MinValueValidator(1)]
+        _("longest temporary take (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TAKE_DAYS, AT_MOST_DAYS)],
     )
 
     class Meta:
@@ -504,6 +638,31 @@ class Milestone(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.due_date})"
 
+    def occurrences(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        """Due dates from ``first`` to ``last`` while the milestone's SLA version governs.
+
+        A monthly milestone repeats on the same day of each month (the last day of a shorter
+        month). Only the days its version is in force count, so the versions of one series
+        never list the same review twice.
+        """
+        sla = self.sla
+        window_first = max(first, self.due_date, sla.in_force_from or sla.start_date)
+        window_last = min(last, sla.end_date)
+        if sla.superseded_on is not None:
+            window_last = min(window_last, sla.superseded_on - dt.timedelta(days=1))
+        if window_first > window_last:
+            return []
+        if not self.repeats_monthly:
+            return [self.due_date] if window_first <= self.due_date <= window_last else []
+        days = []
+        month = Month.of(window_first)
+        while month.first_day <= window_last:
+            day = month.day(self.due_date.day)
+            if window_first <= day <= window_last:
+                days.append(day)
+            month = month.next()
+        return days
+
     def canonical(self) -> dict:
         return {
             "title": self.title,
@@ -539,6 +698,29 @@ class WorkingCalendar(models.Model):
             errors["country"] = _("No public-holiday calendar for this country code.")
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def check_working_time(intervals, closed_dates=()) -> dict[str, str]:
+        """Errors (by section) of a calendar too poor for the business clock.
+
+        ``intervals`` are (weekday, start, end) rows: together they must give at least
+        ``MIN_WEEKLY_WORKING_HOURS`` a week, and there may be at most ``MAX_CLOSED_DATES``
+        extra closed dates — so that every deadline the bounded parameters allow exists.
+        """
+        errors = {}
+        weekly = dt.timedelta(0)
+        for _weekday, start, end in intervals:
+            if start is None or end is None:
+                continue
+            end_moment = dt.datetime.combine(dt.date.min + dt.timedelta(days=1 if end == dt.time(0) else 0), end)
+            weekly += max(end_moment - dt.datetime.combine(dt.date.min, start), dt.timedelta(0))
+        if weekly < dt.timedelta(hours=MIN_WEEKLY_WORKING_HOURS):
+            errors["hours"] = _("The working hours must add up to at least %(hours)s hour(s) a week.") % {
+                "hours": MIN_WEEKLY_WORKING_HOURS
+            }
+        if len(list(closed_dates)) > MAX_CLOSED_DATES:
+            errors["closed_dates"] = _("At most %(count)s extra closed dates.") % {"count": MAX_CLOSED_DATES}
+        return errors
 
     @cached_property
     def business(self) -> BusinessCalendar:
@@ -645,6 +827,38 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} by {self.signed_by} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+class LifecycleRecord(models.Model):
+    """Append-only trace of the lifecycle steps that clear state, with who and when.
+
+    Withdrawing a document from signature clears its signatures (kept here, as they were);
+    deleting a draft removes the document (its title, series and version are kept here).
+    Never edited, never deleted.
+    """
+
+    class Action(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("Withdrawn from signature")
+        DRAFT_DELETED = "draft_deleted", _("Draft deleted")
+
+    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.SET_NULL, related_name="lifecycle_records")
+    series = models.UUIDField(db_index=True)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    # [{"team": id, "team_name": …, "signed_by": id, "signed_by_username": …, "signed_at": iso, "fingerprint": …}]
+    cleared_signatures = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("SLA lifecycle record")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.title} v{self.version} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class GoalPlan(models.Model):

@@ -107,6 +107,18 @@ def can_draft_sla(user, sla: SLA | None = None) -> bool:
     return is_manager_of(user, sla.marketing_team) or is_manager_of(user, sla.sales_team)
 
 
+def can_withdraw_sla(user, sla: SLA) -> bool:
+    """Withdraw a document from signature back to draft: a manager of either party (or admin)."""
+    return can_draft_sla(user, sla)
+
+
+def can_delete_sla(user, sla: SLA) -> bool:
+    """Delete a draft: its author or an admin (signed versions are history: never deleted)."""
+    if is_admin(user):
+        return True
+    return can_write(user) and sla.created_by_id is not None and sla.created_by_id == user.pk
+
+
 def can_sign_sla(user, sla: SLA, team: Team) -> bool:
     """Only a manager of the party being signed for; the admin signs for nobody."""
     if team.pk not in (sla.marketing_team_id, sla.sales_team_id):

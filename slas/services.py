@@ -23,10 +23,12 @@ from smarketing.audit import record_change
 from smarketing.webhooks import emit_event
 
 from . import permissions
+from .clock import Month
 from .models import (
     SLA,
     ClosedDate,
     Commitment,
+    LifecycleRecord,
     MaturityRule,
     Milestone,
     SharedGoal,
@@ -34,15 +36,20 @@ from .models import (
     Team,
     WorkingCalendar,
     WorkingHours,
+    in_force_q,
 )
 
 
 class SLAConflict(Exception):
-    """The SLA's current state forbids the change (signed, stale revision, overlapping SLA)."""
+    """The SLA's current state forbids the change (signed, stale revision, overlapping SLA).
 
-    def __init__(self, message: str):
+    ``conflicting`` is the other SLA that stands in the way, when there is one.
+    """
+
+    def __init__(self, message: str, *, conflicting: SLA | None = None):
         super().__init__(message)
         self.message = message
+        self.conflicting = conflicting
 
 
 # Fields of the SLA row a draft edit may set.
@@ -80,6 +87,10 @@ def _full_clean_all(sla: SLA, children: Mapping[str, list]) -> None:
             errors.setdefault(f"milestones[{index}].due_date", []).append(
                 _("A milestone must fall inside the SLA period.")
             )
+    if "hours" in children:
+        intervals = [(h.weekday, h.start, h.end) for h in children["hours"]]
+        for section, message in WorkingCalendar.check_working_time(intervals, children.get("closed_dates", [])).items():
+            errors.setdefault(section, []).append(message)
     keys = [c.key for c in children.get("commitments", [])]
     if len(keys) != len(set(keys)):
         errors.setdefault("commitments", []).append(_("Each commitment may appear only once."))
@@ -174,9 +185,22 @@ def sla_update(*, sla: SLA, by, revision: int, data: Mapping[str, Any]) -> SLA:
             _("Someone else changed this draft since you opened it (revision %(theirs)s). Reload and edit again.")
             % {"theirs": locked.revision}
         )
+    parties = (locked.marketing_team_id, locked.sales_team_id)
     for field, value in data.items():
         if field in SLA_FIELDS:
             setattr(locked, field, value)
+    if locked.amends_id and (locked.marketing_team_id, locked.sales_team_id) != parties:
+        # The versions of a series are one agreement between the same two teams.
+        raise ValidationError(
+            {
+                field: [_("An amendment binds the same two teams; draft a new SLA for other teams.")]
+                for field, before, after in (
+                    ("marketing_team", parties[0], locked.marketing_team_id),
+                    ("sales_team", parties[1], locked.sales_team_id),
+                )
+                if before != after
+            }
+        )
     if not permissions.is_admin(by) and not permissions.can_draft_sla(by, locked):
         raise PermissionDenied(_("You may draft an SLA only for a team you manage."))
     children = _build_children(locked, data)
@@ -200,11 +224,58 @@ def _sections(sla: SLA) -> dict:
     return {section: content[section] for section in SECTIONS}
 
 
+def _lock_parties(sla: SLA) -> None:
+    """Lock both teams' rows, always in the same order: submissions and signatures of one team
+    pair run one after the other, so two overlapping SLAs can never both get through."""
+    list(Team.objects.select_for_update().filter(pk__in=[sla.marketing_team_id, sla.sales_team_id]).order_by("pk"))
+
+
+def overlapping_slas(sla: SLA, *, signed_only: bool = False):
+    """Other agreements between the same teams whose period overlaps ``sla``'s: signed and in
+    force on one of its days, or (unless ``signed_only``) waiting in signature.
+
+    The versions of ``sla``'s own series are left out: an amendment takes over from the
+    version it amends, never alongside it (see ``_activate``).
+    """
+    blocking = in_force_q(sla.start_date, sla.end_date)
+    if not signed_only:
+        blocking |= Q(status=SLA.Status.IN_SIGNATURE, start_date__lte=sla.end_date, end_date__gte=sla.start_date)
+    return (
+        SLA.objects.for_teams(sla.marketing_team_id, sla.sales_team_id)
+        .exclude(series=sla.series)
+        .filter(blocking)
+        .order_by("start_date", "pk")
+    )
+
+
+def _refuse_overlap(sla: SLA, *, signed_only: bool) -> None:
+    conflict = overlapping_slas(sla, signed_only=signed_only).first()
+    if conflict is not None:
+        raise SLAConflict(
+            _(
+                "“%(other)s” (%(status)s) already binds these teams from %(start)s to %(end)s; periods may not "
+                "overlap. Change the dates, or withdraw or let that SLA end first."
+            )
+            % {
+                "other": conflict,
+                "status": conflict.get_status_display(),
+                "start": conflict.start_date,
+                "end": conflict.end_date,
+            },
+            conflicting=conflict,
+        )
+
+
 @transaction.atomic
 def sla_submit(*, sla: SLA, by) -> SLA:
-    """Freeze a draft for signature and record the fingerprint of its content."""
+    """Freeze a draft for signature and record the fingerprint of its content.
+
+    Refused (conflict) when another SLA of the same team pair, active or in signature,
+    overlaps its period: a document that could never be signed is never sent for signature.
+    """
     if not permissions.can_draft_sla(by, sla):
         raise PermissionDenied(_("You may not submit this SLA."))
+    _lock_parties(sla)
     locked = _lock(sla)
     if locked.status != SLA.Status.DRAFT:
         raise SLAConflict(_("Only a draft can be submitted for signature."))
@@ -212,6 +283,7 @@ def sla_submit(*, sla: SLA, by) -> SLA:
         raise ValidationError({"commitments": [_("An SLA needs at least one commitment.")]})
     if not hasattr(locked, "calendar"):
         raise ValidationError({"calendar": [_("An SLA needs a working calendar.")]})
+    _refuse_overlap(locked, signed_only=False)
     locked.status = SLA.Status.IN_SIGNATURE
     locked.fingerprint = locked.compute_fingerprint()
     locked.submitted_at = timezone.now()
@@ -220,25 +292,17 @@ def sla_submit(*, sla: SLA, by) -> SLA:
     return locked
 
 
-def _overlapping_in_force(sla: SLA):
-    """Signed SLAs between the same teams whose period in force overlaps ``sla``'s period."""
-    overlapping = Q(start_date__lte=sla.end_date, end_date__gte=sla.start_date)
-    still_in_force = Q(status__in=[SLA.Status.ACTIVE, SLA.Status.EXPIRED]) | Q(
-        status=SLA.Status.SUPERSEDED, superseded_on__gt=sla.start_date
-    )
-    return SLA.objects.for_teams(sla.marketing_team_id, sla.sales_team_id).filter(overlapping & still_in_force)
-
-
 @transaction.atomic
 def sla_sign(*, sla: SLA, team: Team, by) -> Signature:
     """A manager signs for one party; the second signature makes the SLA active.
 
     The two teams' rows are locked first (always in the same order) so two SLAs of the same
-    pair can never be activated concurrently over overlapping dates.
+    pair can never be activated concurrently over overlapping dates; a signature is refused
+    while a signed SLA of the pair overlaps the period.
     """
     if not permissions.can_sign_sla(by, sla, team):
         raise PermissionDenied(_("You may not sign this SLA for %(team)s.") % {"team": team})
-    list(Team.objects.select_for_update().filter(pk__in=[sla.marketing_team_id, sla.sales_team_id]).order_by("pk"))
+    _lock_parties(sla)
     locked = _lock(sla)
     if locked.status != SLA.Status.IN_SIGNATURE:
         raise SLAConflict(_("Only an SLA in signature can be signed."))
@@ -247,6 +311,7 @@ def sla_sign(*, sla: SLA, team: Team, by) -> Signature:
     fingerprint = locked.compute_fingerprint()
     if fingerprint != locked.fingerprint:
         raise SLAConflict(_("The content changed since it was submitted; it cannot be signed."))
+    _refuse_overlap(locked, signed_only=True)
     signature = Signature.objects.create(sla=locked, team=team, signed_by=by, fingerprint=fingerprint)
     if set(locked.signatures.values_list("team_id", flat=True)) >= {locked.marketing_team_id, locked.sales_team_id}:
         _activate(locked)
@@ -254,38 +319,100 @@ def sla_sign(*, sla: SLA, team: Team, by) -> Signature:
 
 
 def _activate(sla: SLA) -> None:
+    """Both parties signed: the version governs from its start date — or, for an amendment, from
+    the later of its start date and the day it was signed (never over days already governed
+    by the version it amends), which is superseded from that day."""
     previous = None
     if sla.amends_id:
         previous = SLA.objects.select_for_update().get(pk=sla.amends_id)
-    conflicts = _overlapping_in_force(sla).exclude(pk=sla.pk)
-    if previous is not None and previous.status == SLA.Status.ACTIVE:
-        conflicts = conflicts.exclude(pk=previous.pk)
-    conflict = conflicts.first()
-    if conflict is not None:
-        raise SLAConflict(
-            _("“%(other)s” already binds these teams from %(start)s to %(end)s; periods may not overlap.")
-            % {"other": conflict, "start": conflict.start_date, "end": conflict.end_date}
-        )
+    in_force_from = sla.start_date
+    if previous is not None:
+        in_force_from = max(sla.start_date, sla.today(), previous.in_force_from or previous.start_date)
     if previous is not None and previous.status == SLA.Status.ACTIVE:
         previous.status = SLA.Status.SUPERSEDED
-        previous.superseded_on = max(sla.start_date, previous.start_date)
+        previous.superseded_on = in_force_from
         previous.save(update_fields=["status", "superseded_on", "updated_at"])
     sla.status = SLA.Status.ACTIVE
+    sla.in_force_from = in_force_from
     sla.activated_at = timezone.now()
-    sla.save(update_fields=["status", "activated_at", "updated_at"])
+    sla.save(update_fields=["status", "in_force_from", "activated_at", "updated_at"])
     emit_event(
         "sla.activated",
         {
             "id": sla.pk,
             "title": sla.title,
             "version": sla.version,
+            "series": str(sla.series),
             "marketing_team": sla.marketing_team_id,
             "sales_team": sla.sales_team_id,
             "start_date": sla.start_date.isoformat(),
             "end_date": sla.end_date.isoformat(),
+            "in_force_from": in_force_from.isoformat(),
             "supersedes": previous.pk if previous is not None else None,
         },
     )
+
+
+def _signature_trace(signature: Signature) -> dict:
+    return {
+        "team": signature.team_id,
+        "team_name": signature.team.name,
+        "signed_by": signature.signed_by_id,
+        "signed_by_username": signature.signed_by.get_username(),
+        "signed_at": signature.signed_at.isoformat(),
+        "fingerprint": signature.fingerprint,
+    }
+
+
+def _record(sla: SLA, *, action: str, by, reason: str = "", signatures: Iterable[Signature] = ()) -> LifecycleRecord:
+    return LifecycleRecord.objects.create(
+        sla=sla,
+        series=sla.series,
+        version=sla.version,
+        title=sla.title,
+        action=action,
+        actor=by,
+        reason=reason,
+        fingerprint=sla.fingerprint,
+        cleared_signatures=[_signature_trace(signature) for signature in signatures],
+    )
+
+
+@transaction.atomic
+def sla_withdraw(*, sla: SLA, by, reason: str = "") -> SLA:
+    """Take a document in signature back to draft (a manager of either party).
+
+    Its signatures are cleared — who signed and when is kept in an append-only
+    ``LifecycleRecord`` — and it can be edited, submitted again or deleted.
+    """
+    if not permissions.can_withdraw_sla(by, sla):
+        raise PermissionDenied(_("Only a manager of one of the two teams may withdraw this SLA."))
+    locked = _lock(sla)
+    if locked.status != SLA.Status.IN_SIGNATURE:
+        raise SLAConflict(_("Only an SLA in signature can be withdrawn to draft."))
+    signatures = list(locked.signatures.select_related("team", "signed_by"))
+    _record(
+        locked, action=LifecycleRecord.Action.WITHDRAWN, by=by, reason=(reason or "").strip(), signatures=signatures
+    )
+    locked.signatures.all().delete()
+    locked.status = SLA.Status.DRAFT
+    locked.fingerprint = ""
+    locked.submitted_at = None
+    locked.revision += 1
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def sla_delete_draft(*, sla: SLA, by) -> None:
+    """Delete a draft (its author or an admin); a signed or submitted version is never deleted."""
+    if not permissions.can_delete_sla(by, sla):
+        raise PermissionDenied(_("Only the author of this draft or an administrator may delete it."))
+    locked = _lock(sla)
+    if locked.status != SLA.Status.DRAFT:
+        raise SLAConflict(_("Only a draft can be deleted: a submitted or signed SLA is kept."))
+    _record(locked, action=LifecycleRecord.Action.DRAFT_DELETED, by=by)
+    locked.delete()
 
 
 def _copy_rows(rows: Iterable, **overrides) -> list:
@@ -323,6 +450,7 @@ def sla_amend(*, sla: SLA, by) -> SLA:
     draft.status = SLA.Status.DRAFT
     draft.version = next_version
     draft.amends = locked
+    draft.in_force_from = None
     draft.superseded_on = None
     draft.revision = 1
     draft.fingerprint = ""
@@ -343,12 +471,18 @@ def sla_amend(*, sla: SLA, by) -> SLA:
 
 
 @transaction.atomic
-def sla_expire_due(*, today: dt.date) -> int:
-    """Active SLAs whose end date has passed become expired; returns how many."""
-    due = SLA.objects.select_for_update().filter(status=SLA.Status.ACTIVE, end_date__lt=today)
-    return SLA.objects.filter(pk__in=list(due.values_list("pk", flat=True))).update(
-        status=SLA.Status.EXPIRED, updated_at=timezone.now()
+def sla_expire_due(*, today: dt.date | None = None, now: dt.datetime | None = None) -> int:
+    """Active SLAs whose end date has passed become expired; returns how many.
+
+    "Passed" is judged on each SLA's own local date at ``now`` (or on ``today`` for all).
+    """
+    now = now or timezone.now()
+    # The latest local date anywhere is at most a day after the UTC date.
+    candidates = SLA.objects.select_for_update(of=("self",)).filter(
+        status=SLA.Status.ACTIVE, end_date__lt=today or now.date() + dt.timedelta(days=1)
     )
+    due = [sla.pk for sla in candidates.select_related("calendar") if sla.end_date < (today or sla.today(now))]
+    return SLA.objects.filter(pk__in=due).update(status=SLA.Status.EXPIRED, updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -401,23 +535,18 @@ def goal_plan_save(*, by, name: str, inputs: Mapping[str, Any], result: Mapping[
     return GoalPlan.objects.create(name=name, inputs=dict(inputs), result=dict(result), created_by=by)
 
 
-def _months_later(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    return dt.date(day.year + month_index // 12, month_index % 12 + 1, 1)
-
-
 @transaction.atomic
 def sla_create_from_plan(*, by, plan, title: str, marketing_team: Team, sales_team: Team, start_date: dt.date) -> SLA:
     """A draft SLA whose volume and revenue commitments are the plan's monthly targets."""
     from .goal_planner import plan_commitments
 
-    first = start_date.replace(day=1)
+    first = Month.of(start_date)
     data = {
         "title": title,
         "marketing_team": marketing_team,
         "sales_team": sales_team,
-        "start_date": first,
-        "end_date": _months_later(first, plan.months) - dt.timedelta(days=1),
+        "start_date": first.first_day,
+        "end_date": first.shift(plan.months - 1).last_day,
         "commitments": plan_commitments(plan),
         "calendar": {
             "time_zone": "Europe/Paris",

@@ -8,8 +8,7 @@ from celery import shared_task
 @shared_task(soft_time_limit=60, time_limit=120, acks_late=True)
 def expire_due_slas() -> int:
     """Mark active SLAs past their end date as expired; idempotent (a second run finds none)."""
-    from django.utils import timezone
 
     from slas.services import sla_expire_due
 
-    return sla_expire_due(today=timezone.localdate())
+    return sla_expire_due()

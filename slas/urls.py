@@ -15,5 +15,7 @@ urlpatterns = [
     path("<int:pk>/submit/", views.sla_submit, name="submit"),
     path("<int:pk>/sign/", views.sla_sign, name="sign"),
     path("<int:pk>/amend/", views.sla_amend, name="amend"),
+    path("<int:pk>/withdraw/", views.sla_withdraw, name="withdraw"),
+    path("<int:pk>/delete/", views.sla_delete, name="delete"),
     path("<int:pk>/compare/", views.sla_compare, name="compare"),
 ]

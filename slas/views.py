@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -31,7 +33,7 @@ from .forms import (
     formset_rows,
 )
 from .goal_planner import STEP_RATE_KEYS, PlanError, compute_plan
-from .models import SLA, Signature, Team
+from .models import SLA, LifecycleRecord, Signature, Team
 
 DEFAULT_HOURS = [{"weekday": day, "start": dt.time(9), "end": dt.time(18)} for day in range(5)]
 
@@ -78,7 +80,10 @@ def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": may_draft and sla.status == SLA.Status.DRAFT,
             "can_submit": may_draft and sla.status == SLA.Status.DRAFT,
             "can_amend": may_draft and sla.status == SLA.Status.ACTIVE,
+            "can_withdraw": sla.status == SLA.Status.IN_SIGNATURE and permissions.can_withdraw_sla(request.user, sla),
+            "can_delete": sla.status == SLA.Status.DRAFT and permissions.can_delete_sla(request.user, sla),
             "other_versions": versions,
+            "lifecycle_records": LifecycleRecord.objects.filter(series=sla.series).select_related("actor")[:20],
         },
     )
 
@@ -152,7 +157,18 @@ def _lifecycle(request: HttpRequest, pk: int, call, success: str) -> HttpRespons
     try:
         result = call(sla)
     except services.SLAConflict as exc:
-        messages.error(request, exc.message)
+        if exc.conflicting is not None:
+            messages.error(
+                request,
+                format_html(
+                    '{} <a class="alert-link" href="{}">{}</a>',
+                    exc.message,
+                    reverse("slas:detail", args=[exc.conflicting.pk]),
+                    _("Open the conflicting SLA"),
+                ),
+            )
+        else:
+            messages.error(request, exc.message)
         return redirect("slas:detail", pk=sla.pk)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -183,6 +199,31 @@ def sla_amend(request: HttpRequest, pk: int) -> HttpResponse:
     return _lifecycle(
         request, pk, lambda sla: services.sla_amend(sla=sla, by=request.user), _("Amendment drafted: edit it.")
     )
+
+
+@login_required
+@require_POST
+def sla_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _lifecycle(
+        request,
+        pk,
+        lambda sla: services.sla_withdraw(sla=sla, by=request.user, reason=reason),
+        _("Withdrawn to draft: the signatures were cleared (who signed and when is kept in its history)."),
+    )
+
+
+@login_required
+@require_POST
+def sla_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    sla = get_object_or_404(SLA, pk=pk)
+    try:
+        services.sla_delete_draft(sla=sla, by=request.user)
+    except services.SLAConflict as exc:
+        messages.error(request, exc.message)
+        return redirect("slas:detail", pk=sla.pk)
+    messages.success(request, _("Draft “%(title)s” deleted.") % {"title": sla.title})
+    return redirect("slas:list")
 
 
 CLAUSES = [

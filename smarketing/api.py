@@ -67,6 +67,11 @@ class Conflict(exceptions.APIException):
     default_detail = "This change conflicts with the current state."
     default_code = "conflict"
 
+    def __init__(self, detail=None, code=None, *, extra: dict | None = None):
+        super().__init__(detail, code)
+        # Plain JSON members added beside "detail" (e.g. the object that stands in the way).
+        self.extra = extra or {}
+
 
 def exception_handler(exc, context):
     """DRF's handler, plus Django's ValidationError as a 400 with field messages.
@@ -89,6 +94,8 @@ def exception_handler(exc, context):
         # A uniqueness race lost against a concurrent request: the state changed under us.
         exc = Conflict()
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, Conflict) and exc.extra:
+        response.data.update(exc.extra)
     if response is not None and isinstance(response.data, list):
         # ``raise ValidationError("message")`` yields a bare list; keep the documented shape.
         response.data = {"detail": " ".join(str(m) for m in response.data)}

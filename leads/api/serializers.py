@@ -65,6 +65,17 @@ class LeadSerializer(serializers.ModelSerializer):
         return annotated if annotated is not None else lead.is_overdue()
 
 
+class LeadCreateResultSerializer(LeadSerializer):
+    """The lead a create answers with; ``merged``: an existing lead had this e-mail (200), whose
+    filled fields were kept — the differing values are proposals on its "captured again" event."""
+
+    merged = serializers.BooleanField(source="captured_again", read_only=True)
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "merged"]
+        read_only_fields = fields
+
+
 class LeadDataSerializer(serializers.ModelSerializer):
     """The editable fields; validation of values comes from the model."""
 
@@ -210,7 +221,10 @@ class FollowUpSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_is_overdue(self, followup: FollowUp) -> bool:
-        return followup.is_overdue()
+        annotated = getattr(followup, "is_overdue", None)
+        if annotated is None:
+            return FollowUp.objects.overdue().filter(pk=followup.pk).exists()
+        return annotated
 
 
 class VisitSerializer(serializers.ModelSerializer):

@@ -61,8 +61,12 @@ class LeadListCreate(generics.ListAPIView):
     @extend_schema(
         request=s.LeadCreateSerializer,
         responses={
-            201: s.LeadSerializer,
-            200: OpenApiResponse(s.LeadSerializer, "Existing lead updated (same e-mail)"),
+            201: OpenApiResponse(s.LeadCreateResultSerializer, "A new lead (`merged`: false)"),
+            200: OpenApiResponse(
+                s.LeadCreateResultSerializer,
+                "A lead had this e-mail (`merged`: true): the touch is logged, blank fields filled, filled "
+                "fields kept; the differing values are proposals on its `captured_again` history event.",
+            ),
         },
     )
     def post(self, request):
@@ -84,7 +88,7 @@ class LeadListCreate(generics.ListAPIView):
             stage=stage,
         )
         code = status.HTTP_200_OK if lead.captured_again else status.HTTP_201_CREATED
-        return Response(s.LeadSerializer(lead).data, status=code)
+        return Response(s.LeadCreateResultSerializer(lead).data, status=code)
 
 
 class LeadDetail(generics.RetrieveAPIView):

@@ -10,8 +10,10 @@ class CommitmentStatusSerializer(serializers.Serializer):
     side = serializers.ChoiceField(choices=["marketing", "sales", "shared"])
     unit = serializers.CharField()
     target = serializers.FloatField(allow_null=True)
-    actual = serializers.FloatField(allow_null=True)
-    projected = serializers.FloatField(allow_null=True)
+    actual = serializers.FloatField(
+        allow_null=True, help_text="Two decimals; the status is decided on the exact value."
+    )
+    projected = serializers.FloatField(allow_null=True, help_text="Two decimals.")
     status = serializers.ChoiceField(choices=["met", "missed", "on_track", "at_risk", "no_data"])
 
 
@@ -24,7 +26,11 @@ class OverallSerializer(serializers.Serializer):
 class SLAStatusSerializer(serializers.Serializer):
     """Documents SPEC §6's status shape (the engine's dict is returned as is)."""
 
-    sla = serializers.IntegerField()
+    sla = serializers.IntegerField(
+        help_text="The version whose targets apply (any version's id gives the same answer)."
+    )
+    series = serializers.UUIDField(help_text="The agreement: every version of the SLA.")
+    version = serializers.IntegerField()
     month = serializers.CharField(help_text="YYYY-MM")
     state = serializers.ChoiceField(choices=["in_progress", "closed"])
     overall = OverallSerializer()
@@ -42,6 +48,7 @@ class MonthlyReportSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "sla",
+            "series",
             "month",
             "data",
             "engine_version",

@@ -65,11 +65,9 @@ def test_the_feed_url_is_revoked_when_the_token_is_rotated(roles, client):
 
 
 def test_a_monthly_milestone_on_the_31st_falls_on_the_last_day_of_shorter_months(roles):
-    from reporting.calendar_feed import _occurrences
-
     sla = active_sla(roles)
     milestone = Milestone.objects.create(
         sla=sla, title="Close", owner_team=roles.sales, due_date=dt.date(2026, 1, 31), repeats_monthly=True
     )
-    days = _occurrences(milestone, dt.date(2026, 1, 1), dt.date(2026, 4, 30))
+    days = milestone.occurrences(dt.date(2026, 1, 1), dt.date(2026, 4, 30))
     assert days == [dt.date(2026, 1, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 31), dt.date(2026, 4, 30)]

@@ -14,6 +14,7 @@ from reporting import queries
 from reporting.models import MonthlyReport, ReportAudit
 from reporting.services import report_compute, report_recompute
 from reporting.tests.builders import at, reach
+from slas.clock import Month
 from slas.models import SLA
 from slas.tests.factories import make_sla
 
@@ -102,8 +103,8 @@ def test_two_concurrent_computations_make_one_snapshot(roles):
 
 def test_slas_active_in_a_month(roles, sla):
     draft = make_sla(roles.other_marketing, roles.other_sales)
-    assert list(queries.slas_active_in(MARCH)) == [sla]
-    assert draft not in queries.slas_active_in(MARCH)
+    assert list(SLA.objects.in_force_during(Month(MARCH))) == [sla]
+    assert draft not in SLA.objects.in_force_during(Month(MARCH))
     assert not queries.is_active_in(sla, dt.date(2027, 2, 1))
 
 

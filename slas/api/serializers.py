@@ -149,6 +149,7 @@ class SLASerializer(serializers.ModelSerializer):
             "series",
             "version",
             "amends",
+            "in_force_from",
             "superseded_on",
             "revision",
             "fingerprint",
@@ -166,6 +167,7 @@ class SLASerializer(serializers.ModelSerializer):
             "series",
             "version",
             "amends",
+            "in_force_from",
             "superseded_on",
             "fingerprint",
             "submitted_at",
@@ -175,6 +177,10 @@ class SLASerializer(serializers.ModelSerializer):
 
 class SignInputSerializer(serializers.Serializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+
+
+class WithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class GoalPlanInputSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from .serializers import (
     SLASerializer,
     TeamSerializer,
     UserSerializer,
+    WithdrawInputSerializer,
 )
 
 ERRORS = {
@@ -99,6 +100,22 @@ def sla_queryset():
     )
 
 
+def _conflict(exc: services.SLAConflict) -> Conflict:
+    """409 with the message and, when another SLA stands in the way, which one."""
+    extra = {}
+    if exc.conflicting is not None:
+        other = exc.conflicting
+        extra["conflicting_sla"] = {
+            "id": other.pk,
+            "title": other.title,
+            "version": other.version,
+            "status": other.status,
+            "start_date": other.start_date.isoformat(),
+            "end_date": other.end_date.isoformat(),
+        }
+    return Conflict(exc.message, extra=extra)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List SLAs (filter by status, team, period)"),
     retrieve=extend_schema(summary="One SLA with all its sections", responses={200: SLASerializer, 404: ERRORS[404]}),
@@ -116,7 +133,7 @@ class SLAViewSet(
 ):
     serializer_class = SLASerializer
     filterset_class = SLAFilterSet
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         return sla_queryset()
@@ -147,14 +164,24 @@ class SLAViewSet(
         try:
             sla = services.sla_update(sla=sla, by=request.user, revision=revision, data=data)
         except services.SLAConflict as exc:
-            raise Conflict(exc.message) from exc
+            raise _conflict(exc) from exc
         return Response(self._reload(sla))
+
+    @extend_schema(
+        summary="Delete a draft (its author or an admin); 409 for a submitted or signed SLA",
+        request=None,
+        responses={204: None, **ERRORS},
+    )
+    def destroy(self, request, *args, **kwargs):
+        sla = self.get_object()
+        self._transition(request, lambda: services.sla_delete_draft(sla=sla, by=request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _transition(self, request, call) -> SLA:
         try:
             return call()
         except services.SLAConflict as exc:
-            raise Conflict(exc.message) from exc
+            raise _conflict(exc) from exc
 
     @extend_schema(summary="Submit a draft for signature", request=None, responses={200: SLASerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -178,6 +205,20 @@ class SLAViewSet(
             raise ValidationError({"team": ["This team is not a party to the SLA."]})
         signature = self._transition(request, lambda: services.sla_sign(sla=sla, team=team, by=request.user))
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Withdraw a document in signature back to draft (a manager of either party)",
+        request=WithdrawInputSerializer,
+        responses={200: SLASerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        sla = self.get_object()
+        serializer = WithdrawInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reason = serializer.validated_data["reason"]
+        sla = self._transition(request, lambda: services.sla_withdraw(sla=sla, by=request.user, reason=reason))
+        return Response(self._reload(sla))
 
     @extend_schema(
         summary="Start an amendment (a new draft version)", request=None, responses={201: SLASerializer, **ERRORS}

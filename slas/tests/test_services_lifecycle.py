@@ -4,10 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from slas import services
-from slas.models import SLA, Milestone, SharedGoal
+from slas.models import SLA, LifecycleRecord, Milestone, SharedGoal
 from slas.tasks import expire_due_slas
 from slas.tests.factories import make_sla
 
@@ -179,15 +180,86 @@ def test_content_changed_after_submission_cannot_be_signed(roles):
 
 
 def test_two_overlapping_slas_for_the_same_pair_are_refused(roles):
-    signed(roles)
+    # Issue 11: the overlap is refused at submit (it used to be found only at the last signature,
+    # leaving the document stuck in signature).
+    first = signed(roles)
     other = make_sla(roles.marketing, roles.sales, start=dt.date(2026, 6, 1), end=dt.date(2027, 5, 31))
-    services.sla_submit(sla=other, by=roles.mkt_manager)
-    services.sla_sign(sla=other, team=roles.marketing, by=roles.mkt_manager)
-    with pytest.raises(services.SLAConflict, match="periods may not overlap"):
-        services.sla_sign(sla=other, team=roles.sales, by=roles.sales_manager)
+    with pytest.raises(services.SLAConflict, match="periods may not overlap") as refused:
+        services.sla_submit(sla=other, by=roles.mkt_manager)
+    assert refused.value.conflicting == first
     other.refresh_from_db()
-    assert other.status == SLA.Status.IN_SIGNATURE
-    assert other.signatures.count() == 1
+    assert other.status == SLA.Status.DRAFT
+    assert other.signatures.count() == 0
+
+
+def test_an_overlap_with_a_document_in_signature_is_refused_at_submit(roles):
+    waiting = services.sla_submit(sla=make_sla(roles.marketing, roles.sales), by=roles.mkt_manager)
+    other = make_sla(roles.marketing, roles.sales, start=dt.date(2026, 12, 1), end=dt.date(2027, 11, 30))
+    with pytest.raises(services.SLAConflict, match="In signature") as refused:
+        services.sla_submit(sla=other, by=roles.sales_manager)
+    assert refused.value.conflicting == waiting
+    # Another team pair is not concerned.
+    elsewhere = make_sla(roles.other_marketing, roles.sales)
+    assert services.sla_submit(sla=elsewhere, by=roles.admin).status == SLA.Status.IN_SIGNATURE
+
+
+def test_a_document_stuck_in_signature_is_refused_at_signing_then_withdrawn_and_deleted(roles):
+    """A document submitted before the overlap rule (or racing it) cannot be signed over a signed SLA;
+    a manager of either party withdraws it to draft, and its author deletes it."""
+    first = signed(roles)
+    stuck = make_sla(roles.marketing, roles.sales, start=dt.date(2026, 6, 1), end=dt.date(2027, 5, 31))
+    stuck.created_by = roles.sales_manager
+    stuck.save()
+    SLA.objects.filter(pk=stuck.pk).update(status=SLA.Status.IN_SIGNATURE, fingerprint=stuck.compute_fingerprint())
+    with pytest.raises(services.SLAConflict, match="periods may not overlap") as refused:
+        services.sla_sign(sla=stuck, team=roles.marketing, by=roles.mkt_manager)
+    assert refused.value.conflicting == first
+    assert stuck.signatures.count() == 0
+
+    with pytest.raises(PermissionDenied):
+        services.sla_withdraw(sla=stuck, by=roles.sales_member)
+    withdrawn = services.sla_withdraw(sla=stuck, by=roles.mkt_manager, reason="Overlaps the active SLA")
+    assert withdrawn.status == SLA.Status.DRAFT and withdrawn.fingerprint == "" and withdrawn.submitted_at is None
+    record = LifecycleRecord.objects.get(sla=stuck)
+    assert (record.action, record.actor, record.reason) == ("withdrawn", roles.mkt_manager, "Overlaps the active SLA")
+    with pytest.raises(services.SLAConflict):
+        services.sla_withdraw(sla=stuck, by=roles.mkt_manager)
+
+    with pytest.raises(PermissionDenied):
+        services.sla_delete_draft(sla=stuck, by=roles.mkt_manager)  # not its author
+    services.sla_delete_draft(sla=stuck, by=roles.sales_manager)
+    assert not SLA.objects.filter(pk=stuck.pk).exists()
+    assert list(LifecycleRecord.objects.filter(series=stuck.series).values_list("action", flat=True)) == [
+        "draft_deleted",
+        "withdrawn",
+    ]
+    assert LifecycleRecord.objects.filter(sla__isnull=True).count() == 2  # history outlives the draft
+
+
+def test_withdrawing_clears_the_signatures_and_keeps_who_signed(roles):
+    sla = services.sla_submit(sla=make_sla(roles.marketing, roles.sales), by=roles.mkt_manager)
+    services.sla_sign(sla=sla, team=roles.marketing, by=roles.mkt_manager)
+    services.sla_withdraw(sla=sla, by=roles.sales_manager)
+    sla.refresh_from_db()
+    assert sla.status == SLA.Status.DRAFT and sla.signatures.count() == 0
+    trace = LifecycleRecord.objects.get(sla=sla).cleared_signatures
+    assert [(t["team"], t["signed_by"]) for t in trace] == [(roles.marketing.pk, roles.mkt_manager.pk)]
+    # Back to draft: editable, and signable again after a new submission.
+    services.sla_update(sla=sla, by=roles.mkt_manager, revision=sla.revision, data={"title": "Fixed"})
+    services.sla_submit(sla=sla, by=roles.mkt_manager)
+    services.sla_sign(sla=sla, team=roles.marketing, by=roles.mkt_manager)
+    services.sla_sign(sla=sla, team=roles.sales, by=roles.sales_manager)
+    sla.refresh_from_db()
+    assert sla.status == SLA.Status.ACTIVE
+
+
+def test_signed_or_submitted_documents_are_never_deleted(roles):
+    active = signed(roles)
+    waiting = services.sla_submit(sla=make_sla(roles.other_marketing, roles.other_sales), by=roles.admin)
+    for sla in (active, waiting):
+        with pytest.raises(services.SLAConflict):
+            services.sla_delete_draft(sla=sla, by=roles.admin)
+    assert SLA.objects.filter(pk__in=[active.pk, waiting.pk]).count() == 2
 
 
 def test_a_following_period_may_be_signed(roles):
@@ -221,6 +293,7 @@ def test_amend_refusals(roles):
         services.sla_amend(sla=sla, by=roles.viewer)
 
 
+@time_machine.travel(dt.datetime(2026, 6, 15, 10, tzinfo=dt.UTC), tick=False)
 def test_a_signed_amendment_supersedes_the_old_version_at_its_start(roles):
     sla = signed(roles)
     draft = services.sla_amend(sla=sla, by=roles.mkt_manager)
@@ -236,6 +309,40 @@ def test_a_signed_amendment_supersedes_the_old_version_at_its_start(roles):
     assert sla.status == SLA.Status.SUPERSEDED and sla.superseded_on == dt.date(2026, 7, 1)
     assert SLA.objects.governing(roles.marketing, roles.sales, dt.date(2026, 6, 30)) == sla
     assert SLA.objects.governing(roles.marketing, roles.sales, dt.date(2026, 7, 1)) == draft
+
+
+@time_machine.travel(dt.datetime(2026, 11, 16, 23, 30, tzinfo=dt.UTC), tick=False)  # 17 Nov 00:30 in Paris
+def test_an_amendment_signed_after_its_start_governs_from_the_day_it_is_signed(roles):
+    """Issue 11: an amendment never rewrites the days its predecessor governed."""
+    sla = signed(roles)
+    draft = services.sla_amend(sla=sla, by=roles.mkt_manager)
+    services.sla_submit(sla=draft, by=roles.mkt_manager)
+    services.sla_sign(sla=draft, team=roles.marketing, by=roles.mkt_manager)
+    services.sla_sign(sla=draft, team=roles.sales, by=roles.sales_manager)
+    sla.refresh_from_db()
+    draft.refresh_from_db()
+    assert draft.start_date == dt.date(2026, 1, 1)  # the signed content is unchanged
+    assert draft.in_force_from == dt.date(2026, 11, 17)  # the local date in the SLA's zone
+    assert sla.superseded_on == dt.date(2026, 11, 17)
+    assert SLA.objects.governing(roles.marketing, roles.sales, dt.date(2026, 11, 16)) == sla
+    assert SLA.objects.governing(roles.marketing, roles.sales, dt.date(2026, 11, 17)) == draft
+    # An instant is judged in the SLA's own zone: 23:00 UTC on the 16th is midnight of the 17th in Paris.
+    governing_at = lambda hour, minute: SLA.objects.governing(  # noqa: E731
+        roles.marketing, roles.sales, dt.datetime(2026, 11, 16, hour, minute, tzinfo=dt.UTC)
+    )
+    assert governing_at(23, 0) == draft
+    assert governing_at(22, 59) == sla
+    november = sla.month(dt.date(2026, 11, 1))
+    assert sla.version_for(november.previous()) == sla  # October: the version in force at its end
+    assert sla.version_for(november) == draft == draft.version_for(november)  # now
+
+
+def test_an_amendment_binds_the_same_two_teams(roles):
+    sla = signed(roles)
+    draft = services.sla_amend(sla=sla, by=roles.admin)
+    with pytest.raises(ValidationError) as refused:
+        services.sla_update(sla=draft, by=roles.admin, revision=draft.revision, data={"sales_team": roles.other_sales})
+    assert "sales_team" in refused.value.message_dict
 
 
 def test_expiry_marks_only_active_slas_past_their_end(roles):
@@ -270,7 +377,8 @@ def test_concurrent_final_signatures_never_activate_two_overlapping_slas():
     slas = []
     for start in (dt.date(2026, 1, 1), dt.date(2026, 6, 1)):
         sla = make_sla(roles.marketing, roles.sales, start=start, end=start.replace(year=start.year + 1))
-        services.sla_submit(sla=sla, by=roles.mkt_manager)
+        # Both in signature at once: submitted before the overlap rule refused it at submit.
+        SLA.objects.filter(pk=sla.pk).update(status=SLA.Status.IN_SIGNATURE, fingerprint=sla.compute_fingerprint())
         services.sla_sign(sla=sla, team=roles.marketing, by=roles.mkt_manager)
         slas.append(sla)
     barrier = threading.Barrier(len(slas))
@@ -293,3 +401,40 @@ def test_concurrent_final_signatures_never_activate_two_overlapping_slas():
         thread.join(timeout=30)
     assert sorted(outcomes) == ["refused", "signed"]
     assert SLA.objects.filter(status=SLA.Status.ACTIVE).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_of_overlapping_slas_let_one_through():
+    import threading
+
+    from django.db import connection, connections
+
+    from slas.tests.factories import role_users
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL; SQLite serialises writers anyway")
+    roles = role_users()
+    slas = [
+        make_sla(roles.marketing, roles.sales, start=start, end=start.replace(year=start.year + 1))
+        for start in (dt.date(2026, 1, 1), dt.date(2026, 6, 1))
+    ]
+    barrier = threading.Barrier(len(slas))
+    outcomes: list[str] = []
+
+    def submit(sla):
+        try:
+            barrier.wait(timeout=10)
+            services.sla_submit(sla=sla, by=roles.mkt_manager)
+            outcomes.append("submitted")
+        except services.SLAConflict:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit, args=(sla,)) for sla in slas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["refused", "submitted"]
+    assert SLA.objects.filter(status=SLA.Status.IN_SIGNATURE).count() == 1

@@ -55,7 +55,7 @@ from reporting.emails import unsubscribe_token
 from reporting.models import MonthlyReport, Notification, ReportAudit
 from reporting.services import report_compute
 from slas import services as sla_services
-from slas.models import SLA, GoalPlan, Membership, Profile
+from slas.models import SLA, GoalPlan, LifecycleRecord, Membership, Profile
 from slas.tests.factories import TeamFactory, UserFactory, make_sla
 from smarketing import webhooks
 from smarketing.models import ApiToken, Job, WebhookDelivery, WebhookSubscription, WorkerHeartbeat
@@ -118,6 +118,7 @@ class World:
     extra_token: ApiToken
     calendar_token: str
     unsubscribe: str
+    proposal: LeadEvent
     objects: dict[str, Any] = field(default_factory=dict)
 
 
@@ -156,6 +157,8 @@ def build_world() -> World:
         end=today + dt.timedelta(days=365),
     )
     draft = make_sla(teams["M1"], teams["S1"], start=today + dt.timedelta(days=400), end=today + dt.timedelta(days=700))
+    SLA.objects.filter(pk=draft.pk).update(created_by=users["mkt_manager"])
+    draft.refresh_from_db()
     in_signature = sla_services.sla_submit(
         sla=make_sla(
             teams["M1"], teams["S1"], start=today + dt.timedelta(days=800), end=today + dt.timedelta(days=900)
@@ -168,6 +171,11 @@ def build_world() -> World:
         by=users["mkt_member"],
         stage=Stage.MQL,
     )
+    # A later capture of the MQL's person proposes a different first name (SPEC §2).
+    lead_services.lead_create(
+        data={"email": "mql@example.com", "first_name": "Mila"}, team=teams["M1"], by=None, source="capture_form"
+    )
+    proposal = mql.events.get(kind=LeadEvent.Kind.CAPTURED_AGAIN)
     pending = lead_services.lead_create(
         data={"email": "pending@example.com"}, team=teams["M1"], by=users["mkt_member"], stage=Stage.MQL
     )
@@ -180,6 +188,10 @@ def build_world() -> World:
     lead_services.activity_log(lead=sql, kind="call", by=users["sales_member"])
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     report = report_compute(sla=active, month=last_month)
+    # A deleted draft leaves its lifecycle record (SLA history is never lost).
+    sla_services.sla_delete_draft(
+        sla=make_sla(teams["M2"], teams["S2"], start=today, end=today + dt.timedelta(days=30)), by=users["admin"]
+    )
     webhook = webhooks.webhook_subscription_create(
         url="http://127.0.0.1:9/hook", events=["report.ready"], by=users["mkt_manager"]
     )
@@ -192,6 +204,7 @@ def build_world() -> World:
         "smarketing.workerheartbeat": WorkerHeartbeat.objects.create(hostname="w1", last_seen=timezone.now()),
         "leads.visitcount": VisitCount.objects.create(month=last_month, channel="web", count=3),
         "slas.goalplan": GoalPlan.objects.create(name="Plan", inputs={}, result={}, created_by=users["admin"]),
+        "slas.lifecyclerecord": LifecycleRecord.objects.order_by("pk").first(),
     }
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
@@ -217,6 +230,7 @@ def build_world() -> World:
         extra_token=extra_token,
         calendar_token=Profile.for_user(users["mkt_manager"]).calendar_token,
         unsubscribe=unsubscribe_token(users["mkt_manager"].pk, active.series),
+        proposal=proposal,
         objects=objects,
     )
 
@@ -311,6 +325,11 @@ TABLE: dict[str, list[Case]] = {
         post(url("slas:sign", lambda w: w.in_signature.pk), {"mkt_manager"}, lambda w: {"team": w.teams["M1"].pk})
     ],
     "slas:amend": [post(url("slas:amend", lambda w: w.active.pk), SLA_PARTIES)],
+    "slas:withdraw": [
+        post(url("slas:withdraw", lambda w: w.in_signature.pk), SLA_PARTIES, lambda w: {"reason": "Redo"})
+    ],
+    # A draft goes with its author (mkt_manager here) or an admin.
+    "slas:delete": [post(url("slas:delete", lambda w: w.draft.pk), {"admin", "mkt_manager"})],
     "slas:compare": [get(url("slas:compare", lambda w: w.draft.pk), SIGNED_IN)],
     # --- Lead pages ---
     "leads:list": [get(url("leads:list"), SIGNED_IN)],
@@ -342,6 +361,13 @@ TABLE: dict[str, list[Case]] = {
             lambda w: {"kind": "call", "outcome": "done"},
         ),
         post(url("leads:action", lambda w: w.mql.pk, "bogus"), NOBODY),
+    ],
+    "leads:apply_proposal": [
+        post(
+            url("leads:apply_proposal", lambda w: w.mql.pk, lambda w: w.proposal.pk),
+            M1_LEAD_WORKERS,
+            lambda w: {"fields_to_apply": ["first_name"]},
+        )
     ],
     "leads:followups": [get(url("leads:followups"), SIGNED_IN)],
     "leads:visits": [
@@ -461,6 +487,7 @@ TABLE: dict[str, list[Case]] = {
         post(url("sla-sign", lambda w: w.in_signature.pk), {"mkt_manager"}, lambda w: {"team": w.teams["M1"].pk})
     ],
     "sla-amend": [post(url("sla-amend", lambda w: w.active.pk), SLA_PARTIES)],
+    "sla-withdraw": [post(url("sla-withdraw", lambda w: w.in_signature.pk), SLA_PARTIES, lambda w: {"reason": "Redo"})],
     "api-lead-list": [
         get(url("api-lead-list"), SIGNED_IN),
         post(url("api-lead-list"), M1_LEAD_WORKERS, lambda w: {"email": "api@example.com", "team": w.teams["M1"].pk}),
@@ -477,11 +504,12 @@ TABLE: dict[str, list[Case]] = {
     ],
     "api-lead-accept": [post(url("api-lead-accept", lambda w: w.pending.pk), S1_DECIDERS)],
     "api-lead-reject": [post(url("api-lead-reject", lambda w: w.pending.pk), S1_DECIDERS, lambda w: {"reason": "No"})],
-    # Taking depends on the lead's category and the SLA's rule: the matrix checks who is refused.
+    # Taking (for one's own team, S1 here) depends on the lead's category and the SLA's rule: the
+    # matrix checks who is refused.
     "api-lead-take": [
         post(
             url("api-lead-take", lambda w: w.mql.pk),
-            ADMIN | SALES_MANAGERS | {"sales_member", "other_sales_member"},
+            ADMIN | {"sales_manager", "sales_member"},
             lambda w: {"until": future(), "team": w.teams["S1"].pk},
             business_errors_ok=True,
         )
@@ -537,9 +565,10 @@ ADMIN_MODELS: dict[str, set[str]] = {
     "auth.group": {"view", "add", "delete"},
     "auth.user": {"view", "add"},
     "slas.team": {"view", "add"},
-    "slas.sla": {"view"},
+    "slas.sla": {"view", "delete"},
     "slas.workingcalendar": {"view"},
     "slas.goalplan": {"view"},
+    "slas.lifecyclerecord": {"view"},
     "leads.lead": {"view"},
     "leads.leadevent": {"view"},
     "leads.activity": {"view"},

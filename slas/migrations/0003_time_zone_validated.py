@@ -18,7 +18,7 @@ def reset_unknown_profile_time_zones(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('slas', '0001_initial'),
+        ('slas', '0002_series_in_force_bounds_lifecycle'),
     ]
 
     operations = [
