@@ -5,17 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from smarketing.tokens import api_token_create
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_api(roles) -> APIClient:
-    _token, key = api_token_create(user=roles.admin, name="tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def test_no_credentials_is_401_json(db):

@@ -17,17 +17,13 @@ from leads import services as lead_services
 from leads.models import ImportFile
 from slas.tests.factories import make_sla
 from smarketing.models import Job
-from smarketing.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(roles) -> APIClient:
-    _token, key = api_token_create(user=roles.admin, name="hostile")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+def api(admin_api) -> APIClient:
+    return admin_api
 
 
 def _is_json_error(response, status: int) -> bool:
