@@ -23,6 +23,19 @@ def roles(db):
     return role_users()
 
 
+@pytest.fixture
+def admin_api(roles):
+    """A DRF client authenticated with a real API token of the administrator."""
+    from rest_framework.test import APIClient
+
+    from smarketing.tokens import api_token_create
+
+    _token, key = api_token_create(user=roles.admin, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
 def _database_url_for_subprocess() -> str:
     """A DATABASE_URL that points another process at the test database in use."""
     from django.db import connection

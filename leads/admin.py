@@ -3,7 +3,8 @@
 Leads change only through ``leads.services`` (the web pages and the API), so that every
 change writes its event and follow-ups; the admin therefore shows leads, events,
 activities, handoffs and follow-ups read-only, and history is never editable or deletable.
-Capture forms and visit counts are plain configuration and stay editable by admins.
+Visit counts are recorded through ``visits_record`` (the visits page and the API) and are
+read-only here too. Capture forms are plain configuration and stay editable by admins.
 """
 
 from __future__ import annotations
@@ -143,6 +144,6 @@ class CaptureFormAdmin(ConfigAdmin):
 
 
 @admin.register(VisitCount)
-class VisitCountAdmin(ConfigAdmin):
+class VisitCountAdmin(ReadOnlyAdmin):
     list_display = ["month", "channel", "count", "updated_by", "updated_at"]
     list_filter = ["channel"]

@@ -91,7 +91,7 @@ def seed(context) -> None:
 
 def _seed_leads(context, marketing, sales) -> None:
     users = context.users
-    rng = random.Random(4)  # deterministic demo data
+    rng = random.Random(4)  # deterministic demo data, not a secret  # nosec B311
     now = timezone.now()
     start = now - dt.timedelta(days=90)
     for number in range(40):

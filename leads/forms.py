@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slas.models import Function, MaturityCategory, Team
 
-from .imports import IMPORT_FIELDS, decode
+from .imports import IMPORT_FIELDS, read_upload
 from .models import MARKETING_STAGES, Activity, Lead, Stage
 from .permissions import take_teams
 from .services import LEAD_DATA_FIELDS
@@ -121,14 +121,17 @@ class VisitForm(forms.Form):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8 or Latin-1, separated by , or ;"))
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 or Latin-1, separated by , or ; — at most 10 MB and 50,000 rows."),
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.filter(function=Function.MARKETING), label=_("Default marketing team")
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        self.cleaned_data["text"] = decode(upload.read())
+        self.cleaned_data["text"], self.cleaned_data["headers"] = read_upload(upload)
         return upload
 
 

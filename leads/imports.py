@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -22,7 +23,10 @@ from slas.models import Function, Team
 
 from .models import MARKETING_STAGES, Lead, Source
 
-MAX_ROWS = 100_000
+# Defaults of the IMPORT_MAX_BYTES / IMPORT_MAX_ROWS settings (docs/security.md).
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_COLUMN_NAME = 200
 # Lead fields a column can map to; "team", "stage" and "created_at" are resolved specially.
 IMPORT_FIELDS = (
     "first_name",
@@ -36,6 +40,65 @@ IMPORT_FIELDS = (
     "team",
     "created_at",
 )
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "IMPORT_MAX_BYTES", MAX_BYTES))
+
+
+def max_rows() -> int:
+    return int(getattr(settings, "IMPORT_MAX_ROWS", MAX_ROWS))
+
+
+def read_upload(upload) -> tuple[str, list[str]]:
+    """The text and header of an uploaded CSV, refused before anything is stored when it is too
+    large (``IMPORT_MAX_BYTES``), binary, not CSV, or longer than ``IMPORT_MAX_ROWS`` rows."""
+    limit = max_bytes()
+    too_large = ValidationError(
+        _("The file is too large: at most %(mb)s MB.") % {"mb": round(limit / 1024 / 1024, 1)}, code="too_large"
+    )
+    if upload.size is not None and upload.size > limit:
+        raise too_large
+    raw = upload.read(limit + 1)
+    if len(raw) > limit:
+        raise too_large
+    text = decode(raw)
+    headers, rows = read(text)
+    if not headers:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if len(rows) > max_rows():
+        raise ValidationError(_("At most %(n)s rows per file.") % {"n": max_rows()}, code="too_many_rows")
+    return text, headers
+
+
+def validate_mapping(mapping, headers: list[str] | None = None) -> dict[str, str]:
+    """A mapping ``{csv column: lead field}`` as the import accepts it, or ValidationError.
+
+    The one check for the API, the upload page and the task: an object of short column names
+    to known lead fields, each field fed by one column at most.
+    """
+    if mapping in (None, ""):
+        return {}
+    if not isinstance(mapping, dict):
+        raise ValidationError(_("The mapping is an object {“CSV column”: “lead field”}."), code="invalid")
+    if len(mapping) > len(IMPORT_FIELDS):
+        raise ValidationError(_("Map at most one column to each lead field."), code="invalid")
+    result: dict[str, str] = {}
+    for column, target in mapping.items():
+        if not isinstance(column, str) or not column.strip() or len(column) > MAX_COLUMN_NAME:
+            raise ValidationError(_("Each column name is a text of at most 200 characters."), code="invalid")
+        if target not in IMPORT_FIELDS:
+            raise ValidationError(
+                _("Unknown lead field “%(field)s”; choose among: %(fields)s.")
+                % {"field": str(target)[:50], "fields": ", ".join(IMPORT_FIELDS)},
+                code="invalid",
+            )
+        if headers is not None and column not in headers:
+            raise ValidationError(_("The file has no column “%(column)s”.") % {"column": column}, code="invalid")
+        result[column] = target
+    if len(set(result.values())) != len(result):
+        raise ValidationError(_("Map at most one column to each lead field."), code="invalid")
+    return result
 
 
 def decode(raw: bytes) -> str:
@@ -58,8 +121,16 @@ def _dialect(text: str) -> str:
 
 
 def read(text: str) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows; ValidationError for what the csv module cannot read (a cell longer
+    than its field limit, a NUL byte) instead of an exception from deep inside the import."""
     reader = csv.reader(io.StringIO(text), delimiter=_dialect(text))
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise ValidationError(
+            _("Line %(line)s cannot be read as CSV: %(error)s") % {"line": reader.line_num, "error": error},
+            code="csv",
+        ) from error
     if not rows:
         return [], []
     return [h.strip() for h in rows[0]], rows[1:]
@@ -114,11 +185,16 @@ def _parse_when(value: str) -> dt.datetime | None:
 
 def preview(text: str, mapping: dict[str, str] | None = None, default_team: Team | None = None) -> Preview:
     """Map and validate every row; each problem is reported with its row number."""
-    headers, raw_rows = read(text)
-    mapping = mapping or default_mapping(headers)
-    result = Preview(headers=headers)
-    if len(raw_rows) > MAX_ROWS:
-        result.errors.append({"row": 0, "field": "", "message": _("At most %(n)s rows per file.") % {"n": MAX_ROWS}})
+    result = Preview(headers=[])
+    try:
+        headers, raw_rows = read(text)
+        mapping = validate_mapping(mapping, headers) or default_mapping(headers)
+    except ValidationError as error:
+        result.errors.append({"row": 0, "field": "", "message": " ".join(error.messages)})
+        return result
+    result.headers = headers
+    if len(raw_rows) > max_rows():
+        result.errors.append({"row": 0, "field": "", "message": _("At most %(n)s rows per file.") % {"n": max_rows()}})
         return result
     if not raw_rows:
         result.errors.append({"row": 0, "field": "", "message": _("The file has no data rows.")})

@@ -515,3 +515,33 @@ class CaptureForm(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportFileQuerySet(models.QuerySet):
+    def stale(self, now: dt.datetime | None = None):
+        """Uploads nobody confirmed within a day (a confirmed one is deleted by its job)."""
+        return self.filter(created_at__lt=(now or timezone.now()) - dt.timedelta(days=1))
+
+
+class ImportFile(models.Model):
+    """An uploaded CSV, kept in the database from the upload through the preview to the import job.
+
+    Bounded before it is stored (``IMPORT_MAX_BYTES``, ``IMPORT_MAX_ROWS``); deleted when its job
+    ends, or after a day when never confirmed. Not in the cache: a draft is data, not a hint.
+    """
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=255, blank=True)
+    headers = models.JSONField(default=list)
+    text = models.TextField()
+
+    objects = ImportFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("uploaded import file")
+
+    def __str__(self) -> str:
+        return self.name or f"import #{self.pk}"

@@ -5,28 +5,27 @@ Views parse input, call ``leads.services`` and render; refusals become messages.
 
 from __future__ import annotations
 
-import csv
-import uuid
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from slas.models import Function
 from slas.permissions import can_write, teams_of
+from smarketing.http import int_or_none, safe_next_url
 from smarketing.models import Job
+from smarketing.spreadsheets import csv_writer
+from smarketing.throttling import CaptureThrottle
 
 from . import forms, imports, permissions, services
 from .api.views import queue_import
 from .filters import LeadFilter, lead_list_queryset
-from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, Lead, LeadEvent, Source, Stage, VisitCount
+from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, ImportFile, Lead, LeadEvent, Source, Stage, VisitCount
 from .queries import capture_changes, followups_for
 
 SORTS = {
@@ -37,6 +36,7 @@ SORTS = {
     "owner": "owner_team__name",
 }
 BOARD_CARDS = 30
+MAX_PAGE_SIZE = 200
 
 
 def _sorted(request: HttpRequest, queryset):
@@ -52,7 +52,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="leads.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(
             [
                 "id",
@@ -87,9 +87,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
                 ]
             )
         return response
-    page = Paginator(
-        queryset, int(request.GET.get("page_size", 25)) if request.GET.get("page_size", "").isdigit() else 25
-    ).get_page(request.GET.get("page"))
+    page_size = min(max(int_or_none(request.GET.get("page_size")) or 25, 1), MAX_PAGE_SIZE)
+    page = Paginator(queryset, page_size).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -165,7 +164,7 @@ def apply_proposal(request: HttpRequest, pk: int, event_id: int) -> HttpResponse
     if not form.is_valid():
         messages.error(request, _("Choose the values to apply."))
         return redirect("leads:detail", pk=pk)
-    refused = _perform(
+    _perform(
         request,
         lambda: services.lead_apply_proposal(
             lead=lead,
@@ -176,31 +175,31 @@ def apply_proposal(request: HttpRequest, pk: int, event_id: int) -> HttpResponse
         ),
         _("The proposed values were applied."),
     )
-    return refused or redirect("leads:detail", pk=pk)
+    return redirect("leads:detail", pk=pk)
 
 
-def _perform(request: HttpRequest, call, success: str) -> HttpResponse | None:
+def _perform(request: HttpRequest, call, success: str) -> None:
     """Run one service call of a page's button: its outcome becomes a message.
 
-    The page never offers a forbidden action, so only a forced request is refused — outright (403).
+    The page never offers a forbidden action, so only a forced request is refused — outright, with
+    the 403 page (PermissionDenied goes on to ``handler403``).
     """
     try:
         call()
     except PermissionDenied as exc:
-        return HttpResponseForbidden(str(exc) or _("You may not do this."))
+        raise PermissionDenied(str(exc) or _("You may not do this.")) from exc
     except services.LeadConflict as exc:
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, success)
-    return None
 
 
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     if not permissions.can_create_lead(request.user):
-        return HttpResponseForbidden(_("You may not create leads."))
+        raise PermissionDenied(_("You may not create leads."))
     form = forms.LeadCreateForm(
         request.POST or None, initial={"team": (teams_of(request.user, Function.MARKETING) or [None])[0]}
     )
@@ -235,7 +234,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     lead = get_object_or_404(Lead, pk=pk)
     if not permissions.can_work_lead(request.user, lead):
-        return HttpResponseForbidden(_("You may not edit this lead."))
+        raise PermissionDenied(_("You may not edit this lead."))
     form = forms.LeadForm(request.POST or None, instance=Lead.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in services.LEAD_DATA_FIELDS}
@@ -245,7 +244,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data=data,
                 by=request.user,
                 occurred_at=form.cleaned_data["occurred_at"],
-                expected_version=int(request.POST.get("version", lead.version)),
+                expected_version=int_or_none(request.POST.get("version")) or lead.version,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
@@ -283,7 +282,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """Every button of the detail page and the board's card moves: one service call each."""
     lead = get_object_or_404(Lead, pk=pk)
     if name not in ACTIONS:
-        return HttpResponse(status=404)
+        raise Http404
     form_class, run = ACTIONS[name]
     kwargs = {}
     if name == "take":
@@ -292,7 +291,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         pending = lead.handoffs.select_related("to_team").filter(status=Handoff.Status.PENDING).first()
         kwargs["team"] = pending.to_team if pending else None
     form = form_class(request.POST, **kwargs)
-    next_url = request.POST.get("next") or None
+    next_url = safe_next_url(request, request.POST.get("next"))
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
@@ -300,10 +299,8 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k in {"reason", "feedback"}}
     if name == "category":
         data.setdefault("category", None)
-    refused = _perform(request, lambda: run(lead, {**data, "by": request.user}), _("Done."))
-    if refused is not None:
-        return refused
-    if next_url and next_url.startswith("/"):
+    _perform(request, lambda: run(lead, {**data, "by": request.user}), _("Done."))
+    if next_url:
         return redirect(next_url)
     return redirect("leads:detail", pk=pk)
 
@@ -335,38 +332,32 @@ def visits(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/visits.html", {"form": form, "rows": rows})
 
 
-IMPORT_CACHE_SECONDS = 3600
-
-
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload (bounded, stored in the database), preview with a column mapping, then confirm."""
     if not (permissions.can_create_lead(request.user) and can_write(request.user)):
-        return HttpResponseForbidden(_("You may not import leads."))
-    draft_key = request.GET.get("draft") or request.POST.get("draft")
-    draft = cache.get(f"lead-import:{request.user.pk}:{draft_key}") if draft_key else None
+        raise PermissionDenied(_("You may not import leads."))
+    draft_id = int_or_none(request.GET.get("draft") or request.POST.get("draft"))
+    draft = ImportFile.objects.filter(pk=draft_id, created_by=request.user).first() if draft_id else None
     if draft is None:
         form = forms.ImportUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            text = form.cleaned_data["text"]
-            headers, _rows = imports.read(text)
-            draft_key = uuid.uuid4().hex
-            cache.set(
-                f"lead-import:{request.user.pk}:{draft_key}",
-                {"text": text, "team": form.cleaned_data["team"].pk, "headers": headers},
-                IMPORT_CACHE_SECONDS,
+            ImportFile.objects.stale().delete()
+            draft = ImportFile.objects.create(
+                created_by=request.user,
+                team=form.cleaned_data["team"],
+                name=(form.cleaned_data["file"].name or "")[:255],
+                headers=form.cleaned_data["headers"],
+                text=form.cleaned_data["text"],
             )
-            return redirect(f"{request.path}?draft={draft_key}")
+            return redirect(f"{request.path}?draft={draft.pk}")
         return render(request, "leads/import.html", {"upload_form": form})
-    from slas.models import Team
-
-    team = Team.objects.filter(pk=draft["team"]).first()
-    initial = imports.default_mapping(draft["headers"])
-    mapping_form = forms.ImportMappingForm(request.POST or None, headers=draft["headers"], initial_mapping=initial)
+    initial = imports.default_mapping(draft.headers)
+    mapping_form = forms.ImportMappingForm(request.POST or None, headers=draft.headers, initial_mapping=initial)
     mapping = mapping_form.mapping() if request.method == "POST" and mapping_form.is_valid() else initial
-    checked = imports.preview(draft["text"], mapping, default_team=team)
+    checked = imports.preview(draft.text, mapping, default_team=draft.team)
     if request.method == "POST" and request.POST.get("confirm") and checked.ok:
-        job = queue_import(text=draft["text"], mapping=mapping, team=team, by=request.user)
-        cache.delete(f"lead-import:{request.user.pk}:{draft_key}")
+        job = queue_import(import_file=draft, mapping=mapping, team=draft.team, by=request.user)
         return redirect("leads:import_job", pk=job.pk)
     return render(
         request,
@@ -374,7 +365,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         {
             "mapping_form": mapping_form,
             "checked": checked,
-            "draft": draft_key,
+            "draft": draft.pk,
             "sample": checked.rows[:20],
             "existing_count": sum(1 for row in checked.rows if row.get("existing")),
             "errors": checked.errors[:200],
@@ -389,22 +380,16 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"job": job})
 
 
-CAPTURE_LIMIT = 10  # submissions per IP and hour
-CAPTURE_WINDOW = 3600
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 def capture(request: HttpRequest, slug: str) -> HttpResponse:
-    """The public page a prospect fills in: CSRF-protected, rate-limited per IP, deduplicated."""
+    """The public page a prospect fills in: CSRF-protected, rate-limited per client IP, deduplicated.
+
+    The limit is the ``capture`` throttle rate (``API_THROTTLE_CAPTURE``), keyed by
+    :func:`smarketing.client_ip.client_ip`, so it holds behind trusted proxies.
+    """
     capture_form = get_object_or_404(CaptureForm.objects.select_related("team"), slug=slug, is_active=True)
     form = forms.CaptureForm(request.POST or None)
     if request.method == "POST":
-        key = f"capture-rate:{_client_ip(request)}"
-        cache.add(key, 0, CAPTURE_WINDOW)
-        if cache.incr(key) > CAPTURE_LIMIT:
+        if not CaptureThrottle().allow_request(request, None):
             return render(
                 request,
                 "leads/capture.html",

@@ -6,7 +6,6 @@ Everything renders in the recipient's language (``Profile.language``) and time z
 
 from __future__ import annotations
 
-import csv
 import io
 from email.mime.image import MIMEImage
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 
 from slas.models import Profile
+from smarketing.spreadsheets import csv_writer
 
 from .models import MonthlyReport, Notification
 
@@ -59,7 +59,7 @@ def unsubscribe_token(user_id: int, sla_series) -> str:
 
 def report_csv(report: MonthlyReport) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(["key", "side", "target", "actual", "projected", "status"])
     for row in report.data.get("commitments", []):
         writer.writerow([row.get(k, "") for k in ("key", "side", "target", "actual", "projected", "status")])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import csv
 import datetime as dt
 import io
 
@@ -27,6 +26,7 @@ from reporting.services import report_recompute
 from slas.models import SLA, CommitmentKey, Milestone, Team
 from slas.permissions import can_draft_sla, can_manage_users, can_recompute_report
 from smarketing import hooks
+from smarketing.spreadsheets import csv_writer
 
 # Every status is shown with a word and an icon, never by colour alone.
 STATUS_DISPLAY = {
@@ -231,7 +231,7 @@ def report_csv(request, pk: int):
     report = _report(pk)
     status = decorate(copy.deepcopy(report.data))
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow([_("SLA"), report.sla.title, _("Month"), status["month"], _("State"), status["state"]])
     writer.writerow([_("Commitment"), _("Key"), _("Side"), _("Unit"), _("Target"), _("Actual"), _("Status")])
     for c in status["commitments"]:

@@ -26,6 +26,7 @@ from reporting.pdf import pdf_response
 from reporting.planner_rates import planner_url_for
 from slas.models import SLA
 from slas.permissions import managed_teams
+from smarketing.http import int_or_none
 
 from . import agenda as agenda_module
 from . import emails, ics, permissions, presentation, services
@@ -104,9 +105,9 @@ def review_list(request):
     status = request.GET.get("status")
     if status in Review.Status.values:
         reviews = reviews.filter(status=status)
-    sla_id = request.GET.get("sla")
-    if sla_id and sla_id.isdigit():
-        reviews = reviews.filter(series__in=SLA.objects.filter(pk=int(sla_id)).values("series"))
+    sla_id = int_or_none(request.GET.get("sla"))
+    if sla_id is not None:
+        reviews = reviews.filter(series__in=SLA.objects.filter(pk=sla_id).values("series"))
     page = Paginator(reviews.order_by("-month", "-scheduled_at", "-pk"), 25).get_page(request.GET.get("page"))
     # Reports of ended months whose series has no monthly review yet: a manager may prepare it.
     prepared = Review.objects.filter(kind=Review.Kind.MONTHLY).values("series", "month")
@@ -147,7 +148,7 @@ def _preparable_slas(user):
 @require_POST
 def review_prepare(request):
     """The monthly review of a stored report's series and month, prepared by a manager."""
-    report = get_object_or_404(MonthlyReport.objects.select_related("sla"), pk=request.POST.get("report") or 0)
+    report = get_object_or_404(MonthlyReport.objects.select_related("sla"), pk=int_or_none(request.POST.get("report")))
     review = _call(
         request,
         lambda: services.review_create_monthly(sla=report.sla, month=report.month, by=request.user),
@@ -165,8 +166,8 @@ def review_new(request):
     if not slas.exists():
         raise PermissionDenied
     initial = {"month": f"{timezone.localdate().replace(day=1) - timezone.timedelta(days=1):%Y-%m}"}
-    if request.GET.get("sla", "").isdigit():
-        initial["sla"] = int(request.GET["sla"])
+    if int_or_none(request.GET.get("sla")) is not None:
+        initial["sla"] = int_or_none(request.GET.get("sla"))
     form = ExtraReviewForm(request.POST or None, slas=slas, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smarketing.validators import validate_time_zone
+
 from .business_time import BusinessCalendar
 from .clock import Month
 
@@ -63,6 +65,18 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A team's function is fixed once SLAs or members depend on it (they chose it for it)."""
+        if not self.pk:
+            return
+        stored = Team.objects.filter(pk=self.pk).values_list("function", flat=True).first()
+        if (
+            stored is not None
+            and stored != self.function
+            and (self.memberships.exists() or SLA.objects.filter(Q(marketing_team=self) | Q(sales_team=self)).exists())
+        ):
+            raise ValidationError({"function": _("A team with SLAs or members keeps its function.")})
 
     @property
     def is_marketing(self) -> bool:
@@ -119,7 +133,9 @@ class Profile(models.Model):
         _("viewer"), default=False, help_text=_("Executives who read everything and write nothing.")
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
-    time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
+    )
     alert_mode = models.CharField(
         _("overdue alerts"), max_length=16, choices=AlertMode.choices, default=AlertMode.IMMEDIATE
     )
@@ -507,7 +523,7 @@ class Commitment(models.Model):
         return COMMITMENT_CATALOGUE[self.key]["unit"]
 
     def hours_for_category(self, category: int | None) -> Decimal | None:
-        if category is not None and str(category) in (self.category_hours or {}):
+        if category is not None and isinstance(self.category_hours, dict) and str(category) in self.category_hours:
             return Decimal(str(self.category_hours[str(category)]))
         return self.hours
 
@@ -660,7 +676,9 @@ class WorkingCalendar(models.Model):
     """The SLA's clock: time zone, weekly working hours, public holidays and closed dates."""
 
     sla = models.OneToOneField(SLA, on_delete=models.CASCADE, related_name="calendar")
-    time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
+    )
     country = models.CharField(
         _("public holidays of"), max_length=8, blank=True, default="FR", help_text=_("ISO country code, e.g. FR.")
     )
@@ -673,15 +691,9 @@ class WorkingCalendar(models.Model):
         return f"{self.time_zone} {self.country}"
 
     def clean(self) -> None:
-        import zoneinfo
-
         import holidays as holidays_lib
 
         errors = {}
-        try:
-            zoneinfo.ZoneInfo(self.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors["time_zone"] = _("Unknown time zone.")
         if self.country and self.country.upper() not in holidays_lib.list_supported_countries():
             errors["country"] = _("No public-holiday calendar for this country code.")
         if errors:

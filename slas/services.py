@@ -19,6 +19,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from smarketing.audit import record_change
 from smarketing.webhooks import emit_event
 
 from . import permissions
@@ -178,6 +179,7 @@ def sla_update(*, sla: SLA, by, revision: int, data: Mapping[str, Any]) -> SLA:
     locked = _lock(sla)
     if locked.status != SLA.Status.DRAFT:
         raise SLAConflict(_("Only a draft can be edited; amend a signed SLA instead."))
+    sections_before = _sections(locked)
     if int(revision) != locked.revision:
         raise SLAConflict(
             _("Someone else changed this draft since you opened it (revision %(theirs)s). Reload and edit again.")
@@ -209,7 +211,17 @@ def sla_update(*, sla: SLA, by, revision: int, data: Mapping[str, Any]) -> SLA:
     locked.revision += 1
     locked.save()
     _save_children(locked, children)
+    # The sections are replaced in bulk, which the audit log's model signals do not see.
+    record_change(locked, sections_before, _sections(locked))
     return locked
+
+
+SECTIONS = ("goals", "commitments", "maturity_rules", "milestones", "calendar")
+
+
+def _sections(sla: SLA) -> dict:
+    content = sla.canonical_content()
+    return {section: content[section] for section in SECTIONS}
 
 
 def _lock_parties(sla: SLA) -> None:
@@ -488,6 +500,7 @@ def team_create(*, by, name: str, function: str, description: str = "") -> Team:
 def user_create(*, by, username: str, password: str | None = None, memberships: Iterable[Mapping] = (), **fields):
     """A new user with team memberships ``[{"team": Team, "role": "manager"|"member"}]`` (admin only)."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
 
     from .models import Membership, Profile
 
@@ -495,14 +508,20 @@ def user_create(*, by, username: str, password: str | None = None, memberships: 
         raise PermissionDenied(_("Only an administrator manages users."))
     is_viewer = fields.pop("is_viewer", False)
     user = get_user_model()(username=username, **fields)
+    user.full_clean(exclude=["password"])
     if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.full_clean(exclude=["password"])
     user.save()
     Profile.objects.update_or_create(user=user, defaults={"is_viewer": is_viewer})
-    Membership.objects.bulk_create(Membership(user=user, team=m["team"], role=m["role"]) for m in memberships)
+    Membership.objects.bulk_create(
+        Membership(user=user, team=m["team"], role=m.get("role") or Membership.Role.MEMBER) for m in memberships
+    )
     return user
 
 
@@ -536,3 +555,84 @@ def sla_create_from_plan(*, by, plan, title: str, marketing_team: Team, sales_te
         },
     }
     return sla_create(by=by, data=data)
+
+
+# --- Accounts: the admin's changes to teams, users, memberships and profiles -----------------------
+
+
+def _require_user_manager(by) -> None:
+    if not permissions.can_manage_users(by):
+        raise PermissionDenied(_("Only an administrator manages users and teams."))
+
+
+@transaction.atomic
+def team_update(*, team: Team, by, **changes) -> Team:
+    """Rename or describe a team (``Team.clean``: its function is fixed once SLAs or members depend on it)."""
+    _require_user_manager(by)
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    for field in ("name", "function", "description"):
+        if field in changes:
+            setattr(locked, field, changes[field])
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def membership_save(*, user, team: Team, role: str, by):
+    """Put ``user`` in ``team`` with ``role`` (or change the role they have there)."""
+    from .models import Membership
+
+    _require_user_manager(by)
+    membership = Membership.objects.select_for_update().filter(user=user, team=team).first()
+    membership = membership or Membership(user=user, team=team)
+    membership.role = role
+    membership.full_clean(validate_unique=False)
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership, by) -> None:
+    _require_user_manager(by)
+    membership.delete()
+
+
+USER_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def user_update(*, user, by, **changes):
+    """Change a user's identity, activity or administrator rights (never the password: see
+    Django's password forms, whose change revokes every API token)."""
+    from django.contrib.auth import get_user_model
+
+    _require_user_manager(by)
+    locked = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if locked.pk == by.pk and (changes.get("is_active") is False or changes.get("is_superuser") is False):
+        raise ValidationError(_("You cannot deactivate yourself or remove your own administrator rights."))
+    for field in USER_FIELDS:
+        if field in changes:
+            setattr(locked, field, changes[field])
+    locked.full_clean(exclude=["password"])
+    locked.save()
+    return locked
+
+
+PROFILE_FIELDS = ("is_viewer", "language", "time_zone", "alert_mode")
+
+
+@transaction.atomic
+def profile_update(*, user, by, **changes):
+    """A user's preferences (their own) or viewer role (admin only), validated (time zone, language)."""
+    from .models import Profile
+
+    if by.pk != user.pk or "is_viewer" in changes:
+        _require_user_manager(by)
+    profile, _created = Profile.objects.select_for_update().get_or_create(user=user)
+    for field in PROFILE_FIELDS:
+        if field in changes:
+            setattr(profile, field, changes[field])
+    profile.full_clean()
+    profile.save()
+    return profile

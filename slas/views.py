@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from smarketing import hooks
+from smarketing.http import int_or_none
 
 from . import permissions, services
 from .filters import SLAFilterSet
@@ -196,7 +197,7 @@ def sla_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def sla_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    team = get_object_or_404(Team, pk=request.POST.get("team") or 0)
+    team = get_object_or_404(Team, pk=int_or_none(request.POST.get("team")) or 0)
     return _lifecycle(request, pk, lambda sla: services.sla_sign(sla=sla, team=team, by=request.user), _("Signed."))
 
 
@@ -271,7 +272,7 @@ def _clause_text(value, team_names: dict[int, str]) -> str:
 def sla_compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Two versions of the same series side by side, clause by clause."""
     right = get_object_or_404(_document_queryset(), pk=pk)
-    other_pk = request.GET.get("other") or right.amends_id
+    other_pk = int_or_none(request.GET.get("other")) or right.amends_id
     versions = SLA.objects.filter(series=right.series).order_by("version")
     left = versions.exclude(pk=right.pk).filter(pk=other_pk).first() if other_pk else None
     rows = []

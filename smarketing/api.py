@@ -1,14 +1,63 @@
-"""Shared REST API pieces: the JSON error shape used by every endpoint."""
+"""Shared REST API pieces: the JSON error shape used by every endpoint, and safe body parsers."""
 
 from __future__ import annotations
+
+import codecs
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
+from rest_framework.utils import json
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .input_guard import UnsafeInput, check_strings, check_structure
+
+
+class SafeJSONParser(parsers.JSONParser):
+    """JSON bodies, refused with a 400 when nested too deeply or carrying NUL/lone surrogates."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+            parse_constant = json.strict_constant if self.strict else None
+            value = json.loads(text, parse_constant=parse_constant)
+            check_structure(value)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from exc
+        except UnsafeInput as exc:
+            raise exceptions.ParseError(str(exc)) from exc
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        return value
+
+
+def _check_form(data):
+    try:
+        for key, values in data.lists():
+            check_strings([key, *values])
+    except UnsafeInput as exc:
+        raise exceptions.ParseError(str(exc)) from exc
+    return data
+
+
+class SafeFormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        return _check_form(super().parse(stream, media_type, parser_context))
+
+
+class SafeMultiPartParser(parsers.MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        _check_form(result.data)
+        try:
+            check_strings(upload.name or "" for upload in result.files.values())
+        except UnsafeInput as exc:
+            raise exceptions.ParseError(str(exc)) from exc
+        return result
 
 
 class Conflict(exceptions.APIException):

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
+from datetime import timedelta
+
+from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views import defaults
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import webhooks
-from .models import WebhookDelivery, WebhookSubscription
+from .api import SafeJSONParser
+from .models import ApiToken, WebhookDelivery, WebhookSubscription
 from .permissions import can_manage_webhooks
 from .throttling import AnonRateThrottle, TokenEndpointThrottle
-from .tokens import api_token_create
+from .tokens import api_token_create, api_token_revoke
 
 
 class LockedOut(exceptions.Throttled):
@@ -29,7 +30,15 @@ class LockedOut(exceptions.Throttled):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="Default `API`. A live token of yours with this name is revoked and replaced.",
+    )
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True, help_text="Default: never expires."
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -37,6 +46,18 @@ class TokenResponseSerializer(serializers.Serializer):
     name = serializers.CharField()
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A token as listed: never its key."""
+
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at", "is_active"]
+        read_only_fields = fields
 
 
 class ObtainTokenView(APIView):
@@ -55,13 +76,13 @@ class ObtainTokenView(APIView):
         examples=[
             OpenApiExample(
                 "Credentials",
-                value={"username": "marion", "password": "…", "name": "website"},
+                value={"username": "marion", "password": "…", "name": "website"},  # a doc example  # nosec B105
                 request_only=True,
             ),
             OpenApiExample(
                 "New token",
                 value={
-                    "token": "smk_q3JkN0…",
+                    "token": "smk_q3JkN0…",  # a truncated example in the API docs  # nosec B105
                     "name": "website",
                     "prefix": "smk_q3JkN0Xy",
                     "created_at": "2026-03-02T09:15:00Z",
@@ -85,12 +106,52 @@ class ObtainTokenView(APIView):
             raise LockedOut(wait=int(float(getattr(settings, "AXES_COOLOFF_TIME", 0.25) or 0.25) * 3600))
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(_("Unable to sign in with these credentials."))
-        token, key = api_token_create(user=user, name=data.get("name") or "API")
-        body = {"token": key, "name": token.name, "prefix": token.prefix, "created_at": token.created_at}
+        days = data.get("expires_in_days")
+        token, key = api_token_create(
+            user=user,
+            name=data.get("name") or "API",
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+            replace=True,
+        )
+        body = {
+            "token": key,
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "expires_at": token.expires_at,
+        }
         return Response(TokenResponseSerializer(body).data, status=status.HTTP_201_CREATED)
 
     def get_authenticate_header(self, request):
         return "Token"
+
+
+class _OwnTokens:
+    serializer_class = ApiTokenSerializer
+    queryset = ApiToken.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+
+class TokenListView(_OwnTokens, GenericAPIView):
+    """Your API tokens (never their keys), newest first; the same list as the profile page."""
+
+    @extend_schema(tags=["auth"], responses=ApiTokenSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class TokenRevokeView(_OwnTokens, GenericAPIView):
+    """Revoke one of your tokens (it answers 401 from then on); idempotent."""
+
+    @extend_schema(tags=["auth"], request=None, responses={200: ApiTokenSerializer})
+    def post(self, request, pk: int):
+        token = api_token_revoke(token=self.get_object(), by=request.user)
+        return Response(self.get_serializer(token).data)
 
 
 # --- Webhooks -----------------------------------------------------------------------------
@@ -106,14 +167,51 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=webhooks.EVENT_TYPES), allow_empty=False, max_length=20
     )
     secret = serializers.CharField(
-        max_length=128, required=False, allow_blank=True, help_text="HMAC secret; generated when omitted."
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Write-only. `whsec_` + base64 of 24–64 bytes; generated when omitted. Returned once, in the "
+        "answer to the creation (or to rotate-secret), never again. Setting it on PATCH rotates the secret.",
     )
     url = serializers.URLField(max_length=500)
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        help_text="Who manages it (default: you). Only an administrator gives a webhook to someone else.",
+    )
 
     class Meta:
         model = WebhookSubscription
-        fields = ["id", "url", "events", "secret", "is_active", "description", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = [
+            "id",
+            "url",
+            "events",
+            "secret",
+            "is_active",
+            "description",
+            "owner",
+            "created_at",
+            "previous_secret_expires_at",
+        ]
+        read_only_fields = ["id", "created_at", "previous_secret_expires_at"]
+
+
+class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
+    """The creation answer: the subscription and, this once, its secret."""
+
+    secret = serializers.CharField(read_only=True, help_text="The signing secret, shown only in this answer.")
+
+
+class WebhookSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="In the request: an optional secret of your own; in the answer: the new secret, shown once.",
+    )
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True, help_text="Until then deliveries carry signatures with both the old and the new secret."
+    )
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -138,20 +236,27 @@ def _as_field_errors(error: DjangoValidationError) -> exceptions.ValidationError
     return exceptions.ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
 
 
-class WebhookListView(GenericAPIView):
-    """List or create webhook subscriptions (admins and managers)."""
+class _ManageableWebhooks:
+    """Managers see and change only their own subscriptions (404 for the others); admins all."""
 
     permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
-    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return WebhookSubscription.objects.manageable_by(self.request.user).select_related("owner")
+
+
+class WebhookListView(_ManageableWebhooks, GenericAPIView):
+    """List your webhook subscriptions (all of them for an admin) or create one (managers, admins)."""
+
+    parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
-    queryset = WebhookSubscription.objects.all()
 
     @extend_schema(tags=["webhooks"], responses=WebhookSubscriptionSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(tags=["webhooks"], responses={201: WebhookSubscriptionSerializer})
+    @extend_schema(tags=["webhooks"], responses={201: WebhookCreatedSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -159,16 +264,14 @@ class WebhookListView(GenericAPIView):
             sub = webhooks.webhook_subscription_create(by=request.user, **serializer.validated_data)
         except DjangoValidationError as error:
             raise _as_field_errors(error) from error
-        return Response(self.get_serializer(sub).data, status=status.HTTP_201_CREATED)
+        return Response(WebhookCreatedSerializer(sub).data, status=status.HTTP_201_CREATED)
 
 
-class WebhookDetailView(GenericAPIView):
-    """Read, change or delete one webhook subscription."""
+class WebhookDetailView(_ManageableWebhooks, GenericAPIView):
+    """Read, change or delete one of your webhook subscriptions; its secret is never shown."""
 
-    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
-    queryset = WebhookSubscription.objects.all()
 
     @extend_schema(tags=["webhooks"])
     def get(self, request, pk: int):
@@ -191,12 +294,26 @@ class WebhookDetailView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookTestView(GenericAPIView):
+class WebhookRotateSecretView(_ManageableWebhooks, GenericAPIView):
+    """Replace the signing secret; the old one keeps signing during the overlap period."""
+
+    parser_classes = [SafeJSONParser]
+    serializer_class = WebhookSecretSerializer
+
+    @extend_schema(tags=["webhooks"], request=WebhookSecretSerializer, responses={200: WebhookSecretSerializer})
+    def post(self, request, pk: int):
+        serializer = WebhookSecretSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        sub, secret = webhooks.webhook_secret_rotate(
+            subscription=self.get_object(), by=request.user, secret=serializer.validated_data.get("secret", "")
+        )
+        return Response({"secret": secret, "previous_secret_expires_at": sub.previous_secret_expires_at})
+
+
+class WebhookTestView(_ManageableWebhooks, GenericAPIView):
     """Queue a ``webhook.test`` event to this subscription."""
 
-    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
     serializer_class = WebhookDeliverySerializer
-    queryset = WebhookSubscription.objects.all()
 
     @extend_schema(tags=["webhooks"], request=None, responses={202: WebhookDeliverySerializer})
     def post(self, request, pk: int):
@@ -205,34 +322,13 @@ class WebhookTestView(GenericAPIView):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class WebhookDeliveriesView(GenericAPIView):
+class WebhookDeliveriesView(_ManageableWebhooks, GenericAPIView):
     """The delivery log of one subscription, newest first."""
 
-    permission_classes = [permissions.IsAuthenticated, CanManageWebhooks]
     serializer_class = WebhookDeliverySerializer
-    queryset = WebhookDelivery.objects.all()
 
     @extend_schema(tags=["webhooks"], responses=WebhookDeliverySerializer(many=True))
     def get(self, request, pk: int):
-        sub = get_object_or_404(WebhookSubscription, pk=pk)
+        sub = get_object_or_404(self.get_queryset(), pk=pk)
         page = self.paginate_queryset(WebhookDelivery.objects.filter(subscription=sub).order_by("-created_at", "-id"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-
-# --- JSON error pages for /api/ -----------------------------------------------------------
-
-
-def _is_api(request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def handler404(request, exception=None):
-    if _is_api(request):
-        return JsonResponse({"detail": str(_("Not found."))}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def handler500(request):
-    if _is_api(request):
-        return JsonResponse({"detail": str(_("Server error."))}, status=500)
-    return defaults.server_error(request)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from .audit import note_actor
 from .tokens import token_for_key
 
 
@@ -29,9 +30,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token header.")) from error
         token = token_for_key(key)
         if token is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        note_actor(token.user)
         return token.user, token
 
     def authenticate_header(self, request) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-DEMO_PASSWORD = "demo-smarketing"  # noqa: S105 - printed on purpose: these are demo logins
+DEMO_PASSWORD = "demo-smarketing"  # noqa: S105  # printed on purpose: demo logins  # nosec B105
 DEMO_APPS = ["slas", "leads", "reporting", "reviews"]
 
 

@@ -88,11 +88,22 @@ class Job(models.Model):
         return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
 
 
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Tokens that authenticate now: not revoked, not expired."""
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
 class ApiToken(models.Model):
     """A personal REST API key. Only its SHA-256 hash is stored; the key is shown once.
 
     A token acts with exactly its user's permissions. ``prefix`` (the first characters of
-    the key) lets the user recognise a token in the list without the secret.
+    the key) lets the user recognise a token in the list without the secret. A user has at
+    most one live (unrevoked) token of a given name; a token may expire; every token of a user
+    is revoked when their password changes (``smarketing.tokens``).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
@@ -101,30 +112,70 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("API token")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=models.Q(revoked_at__isnull=True), name="api_token_one_live_per_name"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired()
+
+
+class WebhookSubscriptionQuerySet(models.QuerySet):
+    def manageable_by(self, user):
+        """The subscriptions ``user`` may see and change: all for an admin, their own for a manager."""
+        from .permissions import can_manage_webhooks, is_admin
+
+        if is_admin(user):
+            return self
+        if can_manage_webhooks(user):
+            return self.filter(owner=user)
+        return self.none()
 
 
 class WebhookSubscription(models.Model):
-    """An outbound webhook: events matching ``events`` are POSTed, signed with ``secret``."""
+    """An outbound webhook: events matching ``events`` are POSTed, signed the Standard Webhooks way.
+
+    ``secret`` (``whsec_`` + base64) is shown once, when created or rotated, and never again.
+    After a rotation the previous secret keeps signing too until ``previous_secret_expires_at``,
+    so a receiver can switch keys without missing a delivery.
+    """
 
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(_("secret"), max_length=128)
+    previous_secret = models.CharField(max_length=128, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="webhook_subscriptions",
+        verbose_name=_("owner"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = WebhookSubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -132,6 +183,14 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def signing_secrets(self, now=None) -> list[str]:
+        """The secrets to sign with now: the current one, and the previous one during the overlap."""
+        now = now or timezone.now()
+        secrets = [self.secret]
+        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
+            secrets.append(self.previous_secret)
+        return secrets
 
 
 class WebhookDelivery(models.Model):

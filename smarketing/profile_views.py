@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-import zoneinfo
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from slas.models import Profile
+from slas.services import profile_update
 
 from .models import ApiToken
 from .permissions import can_manage_webhooks
 from .tokens import api_token_create, api_token_revoke
+from .validators import time_zone_names
+
+TOKEN_LIFETIMES = [
+    ("", _("Never expires")),
+    ("7", _("7 days")),
+    ("30", _("30 days")),
+    ("90", _("90 days")),
+    ("365", _("1 year")),
+]
 
 
 class PreferencesForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
-    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=[(tz, tz) for tz in sorted(time_zone_names())])
 
     class Meta:
         model = Profile
@@ -31,6 +41,13 @@ class PreferencesForm(forms.ModelForm):
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100, help_text=_("E.g. “BI tool” or “website”."))
+    lifetime = forms.TypedChoiceField(
+        label=_("Expiry"), choices=TOKEN_LIFETIMES, coerce=int, empty_value=None, required=False
+    )
+
+    def expires_at(self):
+        days = self.cleaned_data.get("lifetime")
+        return timezone.now() + timedelta(days=days) if days else None
 
 
 def _calendar_feed_url(request, profile: Profile) -> str | None:
@@ -58,12 +75,19 @@ def profile(request):
         if request.POST.get("action") == "create_token":
             token_form = TokenForm(request.POST)
             if token_form.is_valid():
-                _token, new_key = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
-                token_form = TokenForm()
+                try:
+                    _token, new_key = api_token_create(
+                        user=request.user, name=token_form.cleaned_data["name"], expires_at=token_form.expires_at()
+                    )
+                except ValidationError as error:
+                    for field, errors in error.message_dict.items():
+                        token_form.add_error(field if field in token_form.fields else None, errors)
+                else:
+                    token_form = TokenForm()
         else:
             preferences_form = PreferencesForm(request.POST, instance=profile)
             if preferences_form.is_valid():
-                preferences_form.save()
+                profile_update(user=request.user, by=request.user, **preferences_form.cleaned_data)
                 messages.success(request, _("Preferences saved."))
                 return redirect("profile")
     context = {
@@ -72,6 +96,7 @@ def profile(request):
         "token_form": token_form,
         "new_key": new_key,
         "tokens": ApiToken.objects.filter(user=request.user),
+        "now": timezone.now(),
         "calendar_feed_url": _calendar_feed_url(request, profile),
         "can_manage_webhooks": can_manage_webhooks(request.user),
     }

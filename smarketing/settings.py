@@ -26,7 +26,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105  # DEBUG only  # nosec B105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "auditlog",
+    "csp",
     "smarketing",
     "slas",
     "leads",
@@ -61,11 +63,16 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body or the query: size limit, NUL bytes, lone surrogates.
+    "smarketing.middleware.EdgeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who (the signed-in user), from where (smarketing.client_ip) for every audited change.
+    "smarketing.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "smarketing.middleware.UserLanguageMiddleware",
     # Axes last: it answers locked-out sign-ins before the view runs.
@@ -118,6 +125,17 @@ else:
         }
     }
 
+# --- Reverse proxies ---------------------------------------------------------------------
+# How many reverse proxies you run in front of the app (a TLS terminator counts as one). Each
+# appends its peer's address to X-Forwarded-For; the client's address is the entry the
+# outermost of them wrote. 0 (the default) ignores the header: the TCP peer is the client.
+# One rule (smarketing.client_ip) feeds DRF throttles, django-axes, the capture form and
+# password-reset limits, and the audit log. Setting it higher than the real number of
+# proxies lets clients choose their own address; see docs/security.md.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
 # --- Authentication ---------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -140,6 +158,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "smarketing.client_ip.client_ip"
 
 # --- Internationalisation ---------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -174,7 +193,16 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# --- Request limits (smarketing.middleware.EdgeMiddleware, docs/security.md) -------------
+# Largest lead import file, and rows in it; checked before anything is stored.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# Any request body above this answers 413 before a view reads it (an import plus its form).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", IMPORT_MAX_BYTES + 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Deepest JSON nesting accepted in a request (arrays and objects).
+JSON_MAX_DEPTH = env_int("JSON_MAX_DEPTH", 32)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -256,9 +284,19 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", "2000/hour"),
         "anon": env_str("API_THROTTLE_ANON", "100/hour"),
         "token": env_str("API_THROTTLE_TOKEN", "10/minute"),
-        "capture": env_str("API_THROTTLE_CAPTURE", "30/minute"),
+        # The public capture form and password-reset requests, per client IP (and per e-mail).
+        "capture": env_str("API_THROTTLE_CAPTURE", "10/hour"),
+        "password_reset": env_str("PASSWORD_RESET_THROTTLE", "5/hour"),
     },
+    # See TRUSTED_PROXY_COUNT above: how many proxies' X-Forwarded-For entries are believed.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "smarketing.api.exception_handler",
+    # The edge rules of smarketing.input_guard (depth, NUL, lone surrogates) for every body.
+    "DEFAULT_PARSER_CLASSES": [
+        "smarketing.api.SafeJSONParser",
+        "smarketing.api.SafeFormParser",
+        "smarketing.api.SafeMultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
@@ -289,11 +327,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Outbound webhooks ------------------------------------------------------------------
-# SSRF guard: webhook URLs resolving to loopback/private/link-local addresses are refused
-# unless this is true (a receiver on the same private network, or tests).
+# SSRF guard (smarketing.webhooks): only globally routable addresses, checked on the address
+# actually connected to. True turns the address check off: for receivers on the server's own
+# private network only (and tests); never on a multi-tenant or cloud host.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+# After a secret rotation, how long the previous secret keeps signing deliveries too.
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 
 # --- Security ---------------------------------------------------------------------------
+CSRF_FAILURE_VIEW = "smarketing.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -309,6 +351,43 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     if env_bool("USE_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Audit log (django-auditlog; smarketing.audit, docs/security.md) -------------------------
+# Every change of these models is recorded with actor, time, client address and field diff.
+# SLA sections (goals, commitments, rules, milestones, calendar) are written in bulk by the
+# services, which record the document's before/after themselves (smarketing.audit.record_change).
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "auth.User", "exclude_fields": ["last_login"], "mask_fields": ["password"]},
+    "slas.Team",
+    "slas.Membership",
+    {"model": "slas.Profile", "mask_fields": ["calendar_token"]},
+    {"model": "slas.SLA", "exclude_fields": ["updated_at"]},
+    "slas.Signature",
+    {"model": "smarketing.ApiToken", "exclude_fields": ["last_used_at"], "mask_fields": ["key_hash"]},
+    {"model": "smarketing.WebhookSubscription", "mask_fields": ["secret", "previous_secret"]},
+    "leads.CaptureForm",
+)
+AUDITLOG_MASK_CALLABLE = "smarketing.audit.mask"
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+
+# --- Content-Security-Policy (django-csp) --------------------------------------------------
+# Our own scripts and stylesheets only: no inline script, event handler or style attribute
+# anywhere (smarketing/tests/test_csp.py scans the templates; the browser tests watch every
+# page for violations). Bootstrap's stylesheet draws a few icons as data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

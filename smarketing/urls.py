@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from reporting import views as reporting_views
 from reporting.notification_views import calendar_feed
 
 from . import profile_views, views
+from .throttling import PasswordResetEmailThrottle, PasswordResetThrottle, throttle_page
 
 urlpatterns = [
     path("", reporting_views.dashboard, name="home"),
@@ -16,11 +17,22 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/profile/", profile_views.profile, name="profile"),
     path("accounts/profile/tokens/<int:pk>/revoke/", profile_views.revoke_token, name="profile_token_revoke"),
+    # Password-reset requests are limited per client IP and per e-mail address.
+    path(
+        "accounts/password_reset/",
+        throttle_page(PasswordResetThrottle, PasswordResetEmailThrottle)(auth_views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
     path("api/v1/", include("smarketing.api_urls")),
     path("slas/", include("slas.urls")),
     path("leads/", include("leads.urls")),
@@ -32,6 +44,8 @@ urlpatterns = [
     path("webhooks/", include("smarketing.webhook_urls")),
 ]
 
-# JSON bodies for /api/ paths, the usual pages elsewhere.
-handler404 = "smarketing.api_views.handler404"
-handler500 = "smarketing.api_views.handler500"
+# JSON bodies for /api/ paths, styled pages with navigation elsewhere (smarketing.errors).
+handler400 = "smarketing.errors.handler400"
+handler403 = "smarketing.errors.handler403"
+handler404 = "smarketing.errors.handler404"
+handler500 = "smarketing.errors.handler500"

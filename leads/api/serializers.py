@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from slas.models import Function, MaturityCategory, Team
+from smarketing import input_guard
 from smarketing.models import Job
 
-from ..imports import decode
+from ..imports import IMPORT_FIELDS, read_upload, validate_mapping
 from ..models import Activity, FollowUp, Lead, LeadEvent, Stage, VisitCount
 from ..services import LEAD_DATA_FIELDS
 
@@ -243,16 +245,45 @@ class VisitSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
+class ImportMappingField(serializers.DictField):
+    """``{csv column: lead field}``, as a JSON object or (in a multipart form) its JSON text."""
+
+    child = serializers.ChoiceField(choices=IMPORT_FIELDS)
+
+    def get_value(self, dictionary):
+        # Not DRF's "mapping.<key>" form fields: one field holding the JSON text.
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = input_guard.loads(data)
+            except ValueError as exc:
+                raise serializers.ValidationError(
+                    str(exc) if isinstance(exc, input_guard.UnsafeInput) else "The mapping is not valid JSON."
+                ) from exc
+        try:
+            return validate_mapping(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
 class ImportSerializer(serializers.Serializer):
-    file = serializers.FileField()
+    file = serializers.FileField(
+        help_text="CSV, UTF-8 or Latin-1; at most IMPORT_MAX_BYTES (10 MB), IMPORT_MAX_ROWS rows."
+    )
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
-    mapping = serializers.JSONField(required=False, help_text="{csv column: lead field}; default: same names.")
+    mapping = ImportMappingField(required=False, help_text="{csv column: lead field}; default: same names.")
 
     def validate(self, attrs):
         try:
-            attrs["text"] = decode(attrs["file"].read())
+            attrs["text"], headers = read_upload(attrs["file"])
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"file": exc.messages}) from exc
+        try:
+            validate_mapping(attrs.get("mapping"), headers)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"mapping": exc.messages}) from exc
         return attrs
 
 

@@ -8,13 +8,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slas.models import Function
 from slas.permissions import teams_of
-from smarketing.api import Conflict
+from smarketing.api import Conflict, SafeFormParser, SafeMultiPartParser
 from smarketing.models import Job
 
 from .. import permissions, services
@@ -241,7 +240,7 @@ class VisitCreate(APIView):
 
 
 class ImportCreate(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [SafeMultiPartParser, SafeFormParser]
 
     @extend_schema(request={"multipart/form-data": s.ImportSerializer}, responses={202: s.JobSerializer})
     def post(self, request):
@@ -250,19 +249,33 @@ class ImportCreate(APIView):
         team = data.validated_data.get("team") or _default_team(request.user)
         if not permissions.can_create_lead(request.user, team):
             raise PermissionDenied("You may not import leads.")
-        text = data.validated_data["text"]
-        job = queue_import(text=text, mapping=data.validated_data.get("mapping"), team=team, by=request.user)
+        job = queue_import(
+            text=data.validated_data["text"],
+            name=data.validated_data["file"].name or "",
+            mapping=data.validated_data.get("mapping"),
+            team=team,
+            by=request.user,
+        )
         return Response(s.JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-def queue_import(*, text: str, mapping: dict | None, team, by) -> Job:
-    """Create the progress-tracked job and queue the import once the job row is committed."""
+def queue_import(*, mapping: dict | None, team, by, text: str = "", name: str = "", import_file=None) -> Job:
+    """Create the progress-tracked job and queue the import once the job row is committed.
+
+    The file is an :class:`~leads.models.ImportFile` row (the upload page's draft, or one made
+    from ``text``), referenced by id: the job's parameters stay small.
+    """
+    from ..imports import read
+    from ..models import ImportFile
     from ..tasks import lead_import
 
+    if import_file is None:
+        headers, _rows = read(text)
+        import_file = ImportFile.objects.create(created_by=by, team=team, name=name[:255], headers=headers, text=text)
     job = Job.objects.create(
         kind=Job.Kind.LEAD_IMPORT,
         created_by=by,
-        params={"csv": text, "mapping": mapping or {}, "team": team.pk if team else None},
+        params={"import_file": import_file.pk, "mapping": mapping or {}, "team": team.pk if team else None},
     )
     transaction.on_commit(lambda: lead_import.delay(job.pk))
     return job

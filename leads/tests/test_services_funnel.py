@@ -170,8 +170,9 @@ def test_handoff_steps_write_webhook_deliveries_in_the_same_transaction(roles, s
 
     WebhookSubscription.objects.create(
         url="https://hooks.example.com/smarketing",
-        secret="s3cret",
+        secret="whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtMzItYnl0ZXMhIQ==",
         events=["lead.handed_off", "lead.accepted", "lead.rejected"],
+        owner=roles.admin,
     )
     with time_machine.travel(FRIDAY_5PM, tick=False):
         first, second = new_mql(roles), new_mql(roles, email="bob@example.com")

@@ -24,12 +24,9 @@ def test_import_runs_on_a_real_worker(roles, celery_worker):
     assert Lead.objects.filter(email__in=["w1@example.com", "w2@example.com"]).count() == 2
 
 
-def test_a_redelivered_import_does_nothing_twice(roles):
-    job = Job.objects.create(
-        kind=Job.Kind.LEAD_IMPORT,
-        created_by=roles.mkt_member,
-        params={"csv": "email\nr@example.com\n", "mapping": {}, "team": roles.marketing.pk},
-    )
+def test_a_redelivered_import_does_nothing_twice(roles, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        job = queue_import(text="email\nr@example.com\n", mapping=None, team=roles.marketing, by=roles.mkt_member)
     lead_import(job.pk)
     lead_import(job.pk)
     job.refresh_from_db()

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('leads', '0003_followup_action_items'),
+        ('leads', '0004_followup_action_items'),
         ('slas', '0002_series_in_force_bounds_lifecycle'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -5,17 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from smarketing.tokens import api_token_create
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_api(roles) -> APIClient:
-    _token, key = api_token_create(user=roles.admin, name="tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def test_no_credentials_is_401_json(db):
@@ -66,7 +56,7 @@ def test_field_errors_name_the_field(admin_api):
 
 
 def test_a_server_error_on_an_api_path_is_json(rf):
-    from smarketing.api_views import handler500
+    from smarketing.errors import handler500
 
     response = handler500(rf.get("/api/v1/anything/"))
     assert response.status_code == 500

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,13 +12,15 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
+from standardwebhooks.webhooks import Webhook
 
 from smarketing import webhooks
 from smarketing.models import WebhookDelivery, WebhookSubscription
 from smarketing.webhook_tasks import relay_webhooks
 
 pytestmark = pytest.mark.django_db
-SECRET = "s3cret-for-tests"
+# whsec_ + base64 of 32 bytes, as a receiver stores it.
+SECRET = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtMzItYnl0ZXMhIQ=="
 
 
 class Receiver:
@@ -57,16 +56,22 @@ class Receiver:
         self.server.server_close()
 
 
+def _admin():
+    from slas.tests.factories import UserFactory
+
+    return UserFactory(username="hook-admin", is_superuser=True, is_staff=True)
+
+
 def _subscribe(url: str, events: list[str] | None = None, *, by=None) -> WebhookSubscription:
-    return webhooks.webhook_subscription_create(url=url, events=events or ["lead.handed_off"], secret=SECRET, by=by)
+    return webhooks.webhook_subscription_create(
+        url=url, events=events or ["lead.handed_off"], secret=SECRET, by=by or _admin()
+    )
 
 
-def _verify(request: dict) -> dict:
-    expected = "sha256=" + hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(request["headers"]["X-Smarketing-Signature"], expected)
-    assert request["headers"]["X-Smarketing-Timestamp"].isdigit()
+def _verify(request: dict, secret: str = SECRET) -> dict:
+    """What a receiver does: the standardwebhooks package checks signature and timestamp."""
     assert request["headers"]["Content-Type"] == "application/json"
-    return json.loads(request["body"])
+    return Webhook(secret).verify(request["body"], request["headers"])
 
 
 @override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
@@ -184,7 +189,9 @@ def test_the_api_refuses_an_internal_url_with_a_field_error(roles, settings):
     assert not WebhookSubscription.objects.exists()
 
 
-def test_a_delivery_to_an_address_that_became_internal_is_not_sent(settings, django_capture_on_commit_callbacks):
+def test_a_delivery_to_an_address_that_became_internal_is_refused_for_good(
+    settings, django_capture_on_commit_callbacks
+):
     with Receiver() as receiver:
         settings.WEBHOOKS_ALLOW_PRIVATE = True
         _subscribe(receiver.url)
@@ -193,7 +200,7 @@ def test_a_delivery_to_an_address_that_became_internal_is_not_sent(settings, dja
             webhooks.emit_event("lead.handed_off", {"id": 1})
         assert receiver.requests == []
     delivery = WebhookDelivery.objects.get()
-    assert delivery.status == "pending" and "not allowed" in delivery.last_error
+    assert delivery.status == "failed" and "not allowed" in delivery.last_error
 
 
 @override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
@@ -201,19 +208,21 @@ def test_the_api_manages_subscriptions_sends_a_test_and_shows_the_log(roles, dja
     client = APIClient()
     client.force_authenticate(roles.mkt_manager)
     with Receiver() as receiver:
-        response = client.post(
-            "/api/v1/webhooks/", {"url": receiver.url, "events": ["sla.at_risk"], "secret": SECRET}, format="json"
-        )
+        response = client.post("/api/v1/webhooks/", {"url": receiver.url, "events": ["sla.at_risk"]}, format="json")
         assert response.status_code == 201, response.json()
         sub_id = response.json()["id"]
+        secret = response.json()["secret"]
+        assert secret.startswith("whsec_") and response.json()["owner"] == roles.mkt_manager.pk
         response = client.patch(
             f"/api/v1/webhooks/{sub_id}/", {"events": ["sla.at_risk", "report.ready"]}, format="json"
         )
         assert response.json()["events"] == ["report.ready", "sla.at_risk"]
+        assert "secret" not in response.json()
+        assert "secret" not in client.get(f"/api/v1/webhooks/{sub_id}/").json()
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(f"/api/v1/webhooks/{sub_id}/test/")
         assert response.status_code == 202
-        assert _verify(receiver.requests[0])["type"] == "webhook.test"
+        assert _verify(receiver.requests[0], secret)["type"] == "webhook.test"
     log = client.get(f"/api/v1/webhooks/{sub_id}/deliveries/").json()
     assert log["count"] == 1
     assert log["results"][0]["status"] == "delivered" and log["results"][0]["last_response_code"] == 200
@@ -233,19 +242,26 @@ def test_the_api_manages_subscriptions_sends_a_test_and_shows_the_log(roles, dja
     ],
 )
 def test_webhook_management_per_role(roles, client, role, allowed, settings):
+    """Managers create and list their own; someone else's subscription does not exist for them."""
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     user = getattr(roles, role)
-    sub = _subscribe("http://127.0.0.1:9/x", by=roles.admin)
+    admins = _subscribe("http://127.0.0.1:9/x", by=roles.admin)
     api = APIClient()
     api.force_authenticate(user)
     expected = 200 if allowed else 403
-    assert api.get("/api/v1/webhooks/").status_code == expected
-    assert api.get(f"/api/v1/webhooks/{sub.pk}/deliveries/").status_code == expected
+    listed = api.get("/api/v1/webhooks/")
+    assert listed.status_code == expected
     created = api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:9/y", "events": ["report.ready"]}, format="json")
     assert created.status_code == (201 if allowed else 403)
+    others = 200 if role == "admin" else (404 if allowed else 403)
+    assert api.get(f"/api/v1/webhooks/{admins.pk}/deliveries/").status_code == others
     client.force_login(user)
     assert client.get(reverse("webhooks:list")).status_code == expected
-    assert client.get(reverse("webhooks:detail", args=[sub.pk])).status_code == expected
+    assert client.get(reverse("webhooks:detail", args=[admins.pk])).status_code == others
+    if allowed:
+        assert api.get(f"/api/v1/webhooks/{created.json()['id']}/").status_code == 200
+        listed_ids = {row["id"] for row in api.get("/api/v1/webhooks/").json()["results"]}
+        assert (admins.pk in listed_ids) == (role == "admin")
 
 
 @override_settings(WEBHOOKS_ALLOW_PRIVATE=True)
@@ -256,17 +272,20 @@ def test_the_web_ui_creates_a_webhook_sends_a_test_and_shows_the_log(roles, clie
             reverse("webhooks:create"), {"url": receiver.url, "events": ["lead.accepted"], "is_active": "on"}
         )
         sub = WebhookSubscription.objects.get()
-        assert response.url == reverse("webhooks:detail", args=[sub.pk])
-        assert len(sub.secret) >= 32
         secret = sub.secret
+        # Shown once, on the page answering the creation, and never on the detail page.
+        assert response.status_code == 200 and secret.encode() in response.content
+        assert secret.startswith("whsec_") and len(webhooks.secret_key(secret)) == 32
         with django_capture_on_commit_callbacks(execute=True):
             client.post(reverse("webhooks:test", args=[sub.pk]))
         assert len(receiver.requests) == 1
     page = client.get(reverse("webhooks:detail", args=[sub.pk]))
     assert b"webhook.test" in page.content and b"410" in page.content
+    assert secret.encode() not in page.content
     assert client.get(reverse("webhooks:create")).status_code == 200
     edit = client.get(reverse("webhooks:edit", args=[sub.pk]))
     assert edit.status_code == 200 and receiver.url.encode() in edit.content
+    assert secret.encode() not in edit.content
     client.post(reverse("webhooks:edit", args=[sub.pk]), {"url": receiver.url, "events": ["report.ready"]})
     sub.refresh_from_db()
     assert (sub.events, sub.is_active, sub.secret) == (["report.ready"], False, secret)

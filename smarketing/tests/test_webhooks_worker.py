@@ -8,7 +8,7 @@ import pytest
 
 from smarketing import webhooks
 from smarketing.models import WebhookDelivery
-from smarketing.tests.test_webhooks import SECRET, Receiver, _verify
+from smarketing.tests.test_webhooks import SECRET, Receiver, _admin, _verify
 from smarketing.webhook_tasks import deliver_webhook
 
 pytestmark = pytest.mark.worker
@@ -27,7 +27,7 @@ def test_a_real_worker_delivers_after_commit_and_a_duplicate_task_sends_nothing(
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     celery_worker_factory({"WEBHOOKS_ALLOW_PRIVATE": "true"})
     with Receiver() as receiver:
-        webhooks.webhook_subscription_create(url=receiver.url, events=["report.ready"], secret=SECRET, by=None)
+        webhooks.webhook_subscription_create(url=receiver.url, events=["report.ready"], secret=SECRET, by=_admin())
         webhooks.emit_event("report.ready", {"report": 1})
         _wait_for(lambda: WebhookDelivery.objects.filter(status="delivered").exists())
         delivery = WebhookDelivery.objects.get()

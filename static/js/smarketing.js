@@ -17,6 +17,14 @@
     }
   });
 
+  // <button data-print> prints the page (no inline handlers: the Content-Security-Policy forbids them).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) {
+      window.print();
+    }
+  });
+
   // A form with data-confirm="…" asks before submitting (destructive or irreversible actions).
   document.addEventListener("submit", function (event) {
     var form = event.target;

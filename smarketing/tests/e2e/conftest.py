@@ -9,7 +9,8 @@ Fixtures (see each docstring):
   server's database.
 - ``active_sla``: an active SLA between those two teams covering last month and this one.
 - ``new_page(device="desktop"|"phone", language="en")``: a fresh browser context and page whose
-  relative URLs go to the live server; ``page`` and ``phone_page`` are the two usual ones.
+  relative URLs go to the live server; ``page`` and ``phone_page`` are the two usual ones. Any
+  Content-Security-Policy violation on any page the test opened fails the test.
 - ``login(page, username)``: signs in through the real form and waits for the dashboard.
 - ``screenshot(page, name)``: saves ``test-artifacts/screenshots/<name>-<lang>-<device>.png``.
 - ``axe(page)``: runs axe-core and returns the serious and critical violations;
@@ -152,16 +153,27 @@ def new_page(browser, live_server) -> Iterator[Callable]:
     the live server. Every context is closed at the end of the test.
     """
     contexts = []
+    csp_violations: list[str] = []
 
     def open_page(device: str = "desktop", language: str = "en"):
         context = browser.new_context(base_url=live_server.url, locale=language, **DEVICES[device])
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: _record_csp_violation(message, page, csp_violations))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    # Every page any browser test opened ran under the Content-Security-Policy: none was blocked.
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
+def _record_csp_violation(message, page, violations: list[str]) -> None:
+    """Chromium reports each blocked script, style or resource as a console error."""
+    if message.type == "error" and "Content Security Policy" in message.text:
+        violations.append(f"{page.url}: {message.text}")
 
 
 @pytest.fixture
@@ -212,7 +224,9 @@ def screenshot() -> Callable:
 
 def _axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(content=AXE_SCRIPT.read_text())
+        # Evaluated through the DevTools protocol: an injected <script> would be (rightly) blocked
+        # by the page's Content-Security-Policy.
+        page.evaluate(AXE_SCRIPT.read_text())
     results = page.evaluate(
         """async () => await axe.run(document, {
             runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},

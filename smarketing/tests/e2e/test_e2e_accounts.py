@@ -198,7 +198,7 @@ def test_status_badges_carry_an_icon_and_pass_contrast(page, people, screenshot,
             `<p><span class="status-${status}">${status.replace('_', ' ')}</span>
              <span class="progress d-inline-flex w-50" role="progressbar" aria-label="${status}"
                    aria-valuenow="60" aria-valuemin="0" aria-valuemax="100">
-             <span class="progress-bar bar-${status}" style="width: 60%"></span></span></p>`).join(''); }"""
+             <span class="progress-bar bar-${status} smk-pct-60"></span></span></p>`).join(''); }"""
     )
     icons = page.locator("main [class^=status-]").evaluate_all(
         "badges => badges.map(badge => getComputedStyle(badge, '::before').content)"

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0002_followup_cancelled_at'),
+        ('leads', '0003_import_files'),
         ('slas', '0002_series_in_force_bounds_lifecycle'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
