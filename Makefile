@@ -49,7 +49,7 @@ e2e: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit -c pyproject.toml -q -r manage.py smarketing slas leads reporting bench
+	$(BIN)/bandit -c pyproject.toml -q -r manage.py smarketing slas leads reporting reviews bench
 
 format: install-dev
 	$(BIN)/ruff format .
