@@ -128,7 +128,11 @@ def test_the_minutes_are_sent_once_even_if_delivery_runs_again(roles, held, djan
 
 def test_closing_emits_review_closed_in_the_same_transaction(roles, held, django_capture_on_commit_callbacks):
     WebhookSubscription.objects.create(
-        url="https://hooks.example.com/smarketing", events=["review.closed"], secret="s", created_by=roles.admin
+        url="https://hooks.example.com/smarketing",
+        events=["review.closed"],
+        secret="whsec_c2VjcmV0",
+        owner=roles.admin,
+        created_by=roles.admin,
     )
     with django_capture_on_commit_callbacks(execute=False):
         services.review_close(review=held, by=roles.mkt_manager)

@@ -143,7 +143,7 @@ INLINE_CODE = [
     re.compile(r"javascript:", re.IGNORECASE),
 ]
 # Not pages a browser shows under our policy: e-mails and the PDF (rendered by xhtml2pdf).
-NOT_PAGES = ("emails/", "reporting/report_pdf.html")
+NOT_PAGES = ("emails/", "reporting/report_pdf.html", "reviews/minutes_pdf.html")
 
 
 def test_no_template_holds_inline_code_the_policy_would_block():
