@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from leads.models import Activity, FollowUp, Handoff, LeadEvent
 from reporting import queries
-from reporting.tests.builders import at, event, handoff, lead
+from reporting.tests.builders import at, event, followup, handoff, lead
 from slas.models import SLA
 from slas.services import sla_amend
 from slas.tests.factories import make_sla
@@ -40,19 +40,7 @@ def other(roles) -> SLA:
 
 
 def _followup(sla, kind, due, *, done=None, owner=None):
-    subject = lead(sla.sales_team, "Late")
-    return FollowUp.objects.create(
-        lead=subject,
-        sla=sla,
-        kind=kind,
-        starts_at=due - dt.timedelta(hours=4),
-        due_at=due,
-        status=FollowUp.Status.DONE if done else FollowUp.Status.OPEN,
-        done_at=done,
-        done_on_time=bool(done and done <= due),
-        owner_team=sla.sales_team,
-        owner_user=owner,
-    )
+    return followup(lead(sla.sales_team, "Late"), sla, kind, due=due, done=done, owner_user=owner)
 
 
 def test_first_contacts_late_are_the_months_missed_obligations_of_the_series(roles, sla, other):
