@@ -15,6 +15,23 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language.
+
+    A request through the test client runs in the test's own thread, so the language a
+    French-profile user's request activates would otherwise stay active for the next test on
+    the same xdist worker (a review title computed as "Revue mensuelle : octobre 2026" while the page, for
+    an English user, says "Review of October 2026").
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def roles(db):
     """One user per role of SPEC §7, with a marketing and a sales team."""

@@ -34,7 +34,9 @@ class LeadForm(forms.ModelForm):
 
 class LeadCreateForm(LeadForm):
     team = forms.ModelChoiceField(queryset=Team.objects.filter(function=Function.MARKETING), label=_("Owner team"))
-    stage = forms.ChoiceField(choices=[(s.value, s.label) for s in Stage if s in MARKETING_STAGES], initial="prospect")
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=[(s.value, s.label) for s in Stage if s in MARKETING_STAGES], initial="prospect"
+    )
 
 
 class TransitionForm(forms.Form):
@@ -44,10 +46,36 @@ class TransitionForm(forms.Form):
     expected_stage = forms.ChoiceField(choices=Stage.choices, required=False, widget=forms.HiddenInput)
     occurred_at = occurred_at_field()
 
+    def __init__(self, *args, targets: list[str] | None = None, **kwargs):
+        """``targets`` (``leads.services.transition_targets``): offer only the moves the server
+        accepts, the next stage of the funnel first — never the current stage."""
+        super().__init__(*args, **kwargs)
+        if targets is not None:
+            self.fields["to"].choices = [(stage, Stage(stage).label) for stage in targets]
+            self.fields["to"].initial = targets[0] if targets else None
+
 
 class HandoffForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.filter(function=Function.SALES), label=_("Sales team"))
     occurred_at = occurred_at_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The one sales team is preselected.
+        teams = list(self.fields["team"].queryset.values_list("pk", flat=True)[:2])
+        if len(teams) == 1:
+            self.fields["team"].initial = teams[0]
+
+
+class QualifyForm(forms.Form):
+    """The five maturity questions (SPEC §2); the category follows from the answers."""
+
+    budget_voted = forms.BooleanField(required=False, label=_("Is the budget voted?"))
+    team_formed = forms.BooleanField(required=False, label=_("Is a project team formed?"))
+    timing_defined = forms.BooleanField(required=False, label=_("Is the timing defined?"))
+    scope_defined = forms.BooleanField(required=False, label=_("Is the scope defined?"))
+    pain_identified = forms.BooleanField(required=False, label=_("Is a pain identified?"))
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class AcceptForm(forms.Form):

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -230,6 +229,14 @@ def preview(text: str, mapping: dict[str, str] | None = None, default_team: Team
         if stage not in MARKETING_STAGES:
             error("stage", _("Unknown stage “%(value)s” (visitor, prospect or mql).") % {"value": stage})
         row["stage"] = stage
+        anonymous = Lead.identity_error(
+            stage,
+            first_name=row["data"].get("first_name", ""),
+            last_name=row["data"].get("last_name", ""),
+            email=row["data"].get("email", ""),
+        )
+        if anonymous:
+            error("last_name", anonymous)
         team_name = values.get("team", "")
         team = teams.get(team_name.lower()) if team_name else default_team
         if team is None:
@@ -261,31 +268,27 @@ def _mark_existing(rows: list[dict], chunk: int = 1000) -> None:
     existing: dict[str, int] = {}
     for start in range(0, len(emails), chunk):
         batch = emails[start : start + chunk]
-        existing.update(
-            (email.lower(), pk) for email, pk in Lead.objects.filter(email__in=batch).values_list("email", "pk")
-        )
+        existing.update((email.lower(), pk) for email, pk in Lead.objects.with_email(*batch).values_list("email", "pk"))
     for row in rows:
         row["existing"] = existing.get(row["data"].get("email") or "")
 
 
-def load(rows: list[dict], *, by) -> int:
-    """Create every row through ``lead_create`` in one transaction: all rows or none."""
-    from .services import lead_create
+def load(rows: list[dict], *, by, progress=None) -> int:
+    """Create every row in one transaction, set-based (``leads_create_many``): all rows or none.
+
+    ``progress(done)`` is called after each chunk of rows written.
+    """
+    from .services import leads_create_many
 
     teams = {t.pk: t for t in Team.objects.filter(pk__in={r["team"] for r in rows})}
-    with transaction.atomic():
-        for row in rows:
-            occurred_at = dt.datetime.fromisoformat(row["occurred_at"]) if row["occurred_at"] else None
-            try:
-                lead_create(
-                    data=row["data"],
-                    team=teams[row["team"]],
-                    by=by,
-                    occurred_at=occurred_at,
-                    source=Source.IMPORT,
-                    stage=row["stage"],
-                )
-            except ValidationError as exc:
-                messages = "; ".join(exc.messages)
-                raise ValidationError(_("Row %(row)s: %(msg)s") % {"row": row["number"], "msg": messages}) from exc
-    return len(rows)
+    items = [
+        {
+            "number": row["number"],
+            "data": row["data"],
+            "team": teams[row["team"]],
+            "stage": row["stage"],
+            "occurred_at": dt.datetime.fromisoformat(row["occurred_at"]) if row["occurred_at"] else None,
+        }
+        for row in rows
+    ]
+    return leads_create_many(items=items, by=by, source=Source.IMPORT, progress=progress)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
@@ -68,6 +69,14 @@ class LeadQuerySet(models.QuerySet):
 
     def in_stage(self, *stages: str):
         return self.filter(stage__in=stages)
+
+    def with_email(self, *emails: str):
+        """Leads with one of these e-mail addresses, case-insensitively: ``LOWER(email)``, the
+        expression of the unique index ``lead_unique_email_ci`` (``email__iexact`` compiles to
+        ``UPPER(email)``, which no index serves). The one e-mail lookup of capture, API create,
+        edit and import."""
+        wanted = [email.strip().lower() for email in emails if email and email.strip()]
+        return self.alias(email_ci=Lower("email")).filter(email_ci__in=wanted)
 
 
 class Lead(models.Model):
@@ -144,6 +153,10 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["stage", "owner_team"]),
+            # The board: each column's newest cards, and its (capped) count, from the index.
+            models.Index(fields=["stage", "-stage_entered_at"], name="leads_lead_stage_entered"),
+            # The list's default order (keyset pages walk it).
+            models.Index(fields=["-created_at", "-id"], name="leads_lead_created_id"),
             models.Index(fields=["owner_user", "stage"]),
             models.Index(fields=["maturity_category"]),
             models.Index(fields=["channel"]),
@@ -154,6 +167,11 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def currency(self) -> str:
+        """The currency of the lead's deal value: its SLA's (load ``sla`` with the lead), else euros."""
+        return self.sla.currency if self.sla_id else "EUR"
 
     @property
     def display_name(self) -> str:
@@ -187,6 +205,28 @@ class Lead(models.Model):
 
     def is_overdue(self, now: dt.datetime | None = None) -> bool:
         return FollowUp.objects.overdue(now).filter(lead=self).exists()
+
+    @staticmethod
+    def identity_error(stage: str, *, first_name: str = "", last_name: str = "", email: str | None = "") -> str:
+        """The one rule on who a lead is: only a visitor may be anonymous.
+
+        From prospect on, a lead names a person — a first or last name, or an e-mail address —
+        or it is refused (creation, edits, captures, imports and moves out of visitor alike).
+        Returns the refusal, or "" when the lead is identified enough.
+        """
+        if stage in (Stage.VISITOR, Stage.LOST):
+            return ""
+        if (first_name or "").strip() or (last_name or "").strip() or (email or "").strip():
+            return ""
+        return str(_("A prospect or later needs a name or an e-mail address; only a visitor may be anonymous."))
+
+    def clean(self) -> None:
+        super().clean()
+        problem = self.identity_error(
+            self.stage, first_name=self.first_name, last_name=self.last_name, email=self.email
+        )
+        if problem:
+            raise ValidationError({"last_name": problem})
 
 
 class LeadEvent(models.Model):
@@ -237,6 +277,12 @@ class LeadEvent(models.Model):
             models.Index(fields=["lead", "occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
             models.Index(fields=["to_stage", "first_reach", "occurred_at"]),
+            # The compliance engine reads one month of a series: its versions' events by time,
+            # plus the marketing team's events that predate any handoff (no SLA yet).
+            models.Index(fields=["sla", "occurred_at"], name="leads_event_sla_occurred"),
+            models.Index(
+                fields=["team", "occurred_at"], name="leads_event_nosla_team_occ", condition=Q(sla__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -330,6 +376,7 @@ class Handoff(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["sla", "handed_off_at"], name="leads_handoff_sla_handed"),
             models.Index(fields=["sla", "decided_at"]),
             models.Index(fields=["sla", "decision_due_at"]),
             models.Index(fields=["to_team", "status"]),
@@ -457,6 +504,12 @@ class FollowUp(models.Model):
             models.Index(fields=["sla", "kind", "due_at"]),
             models.Index(fields=["owner_user", "status", "due_at"]),
             models.Index(fields=["lead", "status"]),
+            # A month's obligations of a series, whatever their kind (compliance engine).
+            models.Index(fields=["sla", "due_at"], name="leads_followup_sla_due"),
+            # The overdue scan: its keyset walk from the watermark, and the follow-ups recorded
+            # since the last scan that were already overdue (reporting.notifications.overdue).
+            models.Index(fields=["due_at", "id"], name="leads_followup_due_id"),
+            models.Index(fields=["created_at"], name="leads_followup_created"),
         ]
         constraints = [
             models.CheckConstraint(

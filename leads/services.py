@@ -14,18 +14,22 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from slas.business_time import NoWorkingTime
+from slas.clock import end_of_day
 from slas.models import SLA, CommitmentKey, Function, Team
 from slas.permissions import can_write, is_member_of, side_of, teams_of
-from smarketing.webhooks import emit_event
+from smarketing.webhooks import absolute_url, emit_event
 
 from . import permissions
 from .models import (
+    FUNNEL_ORDER,
     MARKETING_STAGES,
     OPEN_STAGES,
     SALES_STAGES,
@@ -68,6 +72,25 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Stage.OPPORTUNITY: frozenset({Stage.SQL, Stage.CLIENT}),
     Stage.CLIENT: frozenset(),
 }
+
+
+def transition_targets(lead: Lead, *, pending: bool | None = None) -> list[str]:
+    """The stages ``lead_transition`` accepts for this lead now, in funnel order (lost last).
+
+    The one list the lead page and the board offer: the moves of ``ALLOWED_TRANSITIONS``, lost
+    from any open stage, and only the stage it was lost from for a lost lead. A lead waiting
+    for a handoff decision (``pending``; looked up when not given) or held by sales moves nowhere.
+    """
+    if pending is None:
+        pending = lead.handoffs.filter(status=Handoff.Status.PENDING).exists()
+    if lead.is_temporarily_with_sales or pending:
+        return []
+    if lead.stage == Stage.LOST:
+        return [lead.lost_from_stage or Stage.PROSPECT]
+    targets = set(ALLOWED_TRANSITIONS.get(lead.stage, frozenset()))
+    if lead.stage in OPEN_STAGES:
+        targets.add(Stage.LOST)
+    return [stage for stage in [*FUNNEL_ORDER, Stage.LOST] if stage in targets]
 
 
 class LeadConflict(Exception):
@@ -121,21 +144,35 @@ def _record(
     lead: Lead, *, kind: str, by, occurred_at: dt.datetime, now: dt.datetime, to_stage: str = "", **fields: Any
 ) -> LeadEvent:
     """Append one event and move the lead's clock forward (saved by the caller)."""
-    event = LeadEvent.objects.create(
-        lead=lead,
-        kind=kind,
-        actor=by if getattr(by, "pk", None) else None,
-        occurred_at=occurred_at,
-        recorded_at=now,
-        is_late_entry=LeadEvent.late(occurred_at, now),
-        to_stage=to_stage,
-        first_reach=bool(to_stage) and _first_reach(lead, to_stage),
-        **fields,
-    )
+    first_reach = bool(to_stage) and _first_reach(lead, to_stage)
+    event = _event(lead, kind=kind, by=by, occurred_at=occurred_at, now=now, to_stage=to_stage, **fields)
+    event.first_reach = first_reach
+    event.save()
+    return event
+
+
+def _event(lead: Lead, **arguments: Any) -> LeadEvent:
+    """One event of the lead, not saved yet, and the lead's clock moved forward (saved by the caller)."""
+    return LeadEvent(**_event_values(lead, **arguments))
+
+
+def _event_values(
+    lead: Lead, *, kind: str, by, occurred_at: dt.datetime, now: dt.datetime, to_stage: str = "", **fields: Any
+) -> dict[str, Any]:
+    """The fields of one event of the lead, and the lead's clock moved forward (saved by the caller)."""
     if lead.last_event_at is None or occurred_at > lead.last_event_at:
         lead.last_event_at = occurred_at
     lead.version += 1
-    return event
+    return {
+        "lead": lead,
+        "kind": kind,
+        "actor": by if getattr(by, "pk", None) else None,
+        "occurred_at": occurred_at,
+        "recorded_at": now,
+        "is_late_entry": LeadEvent.late(occurred_at, now),
+        "to_stage": to_stage,
+        **fields,
+    }
 
 
 def _move(lead: Lead, to: str, occurred_at: dt.datetime) -> str:
@@ -248,6 +285,113 @@ def capture_merge(lead: Lead, data: dict[str, Any]) -> tuple[dict[str, Any], dic
     return filled, proposed
 
 
+def _new_lead(data: dict[str, Any], *, team: Team, by, when: dt.datetime, stage: str, source: str, capture_form=None):
+    """A new lead as ``lead_create`` makes it (not saved, not validated yet)."""
+    lead = Lead(
+        **data,
+        owner_team=team,
+        stage=stage,
+        stage_entered_at=when,
+        source=source,
+        capture_form=capture_form,
+        created_by=by if getattr(by, "pk", None) else None,
+        created_at=when,
+    )
+    if lead.consent_to_contact:
+        lead.consent_at = when
+    _set_category(lead)
+    return lead
+
+
+def _check_new_lead_input(by, team: Team, stage: str) -> None:
+    if by is not None and not permissions.can_create_lead(by, team):
+        _deny(_("You may not create leads for this team."))
+    if team.function != Function.MARKETING:
+        raise ValidationError({"team": _("New leads belong to a marketing team.")})
+    if stage not in MARKETING_STAGES:
+        raise ValidationError({"stage": _("A new lead starts in a marketing stage (visitor, prospect or MQL).")})
+
+
+LEAD_FIELD_NAMES = frozenset(f.name for f in Lead._meta.concrete_fields)
+
+
+@transaction.atomic
+def leads_create_many(
+    *, items: list[dict[str, Any]], by, source: str = Source.IMPORT, chunk: int = 2000, progress=None
+) -> int:
+    """``lead_create`` for many leads at once (a CSV import), set-based. Returns how many were written.
+
+    Each item is ``{"data", "team", "stage", "occurred_at", "number"}``. The same rules as
+    ``lead_create``, checked once per team; an item whose e-mail already belongs to a lead is a
+    second capture and goes through ``lead_create`` (touch and merge, one by one). The new leads
+    and their "created" events are inserted ``chunk`` at a time (one COPY each), the e-mail
+    lookups ``chunk`` at a time too. One transaction: every item or none. A row refused by a rule
+    is a ``ValidationError`` naming its row number. ``progress(done)`` is called after each chunk.
+    """
+    from smarketing.bulk import copy_insert, copy_values
+
+    from .signals import rows_bulk_created
+
+    for team, stage in {(item["team"], item["stage"]) for item in items}:
+        _check_new_lead_input(by, team, stage)
+    now = timezone.now()
+    done = 0
+    for start in range(0, len(items), chunk):
+        batch = items[start : start + chunk]
+        emails = [item["data"]["email"] for item in batch if item["data"].get("email")]
+        known = (
+            {e.lower() for e in Lead.objects.with_email(*emails).values_list("email", flat=True)} if emails else set()
+        )
+        leads, events = [], []
+        for item in batch:
+            try:
+                data = _clean_data(item["data"])
+                if data.get("email") and data["email"] in known:
+                    lead_create(
+                        data=data,
+                        team=item["team"],
+                        by=by,
+                        occurred_at=item["occurred_at"],
+                        source=source,
+                        stage=item["stage"],
+                    )
+                    continue
+                when = _when(None, item["occurred_at"], now)
+                lead = _new_lead(data, team=item["team"], by=by, when=when, stage=item["stage"], source=source)
+                # The rules of the fields the row gives and the model's own (who a lead is); the
+                # fields set here are valid by construction, and the unique e-mail is the index's
+                # (looked up above, per chunk).
+                lead.full_clean(
+                    exclude=[name for name in LEAD_FIELD_NAMES if name not in data],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
+            except ValidationError as exc:
+                messages = "; ".join(exc.messages)
+                raise ValidationError(_("Row %(row)s: %(msg)s") % {"row": item["number"], "msg": messages}) from exc
+            events.append(
+                _event_values(
+                    lead,
+                    kind=LeadEvent.Kind.CREATED,
+                    by=by,
+                    occurred_at=when,
+                    now=now,
+                    to_stage=item["stage"],
+                    first_reach=True,  # a new lead has reached nothing yet
+                    team=item["team"],
+                    payload={"source": source},
+                )
+            )
+            leads.append(lead)
+        copy_insert(Lead, leads)
+        copy_values(LeadEvent, events)
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    rows_bulk_created.send(sender=LeadEvent)
+    return done
+
+
 @transaction.atomic
 def lead_create(
     *,
@@ -267,16 +411,11 @@ def lead_create(
     and returns the lead with ``captured_again = True`` (callers answer 200, not 201).
     Public captures pass ``by=None``; every other caller needs ``can_create_lead``.
     """
-    if by is not None and not permissions.can_create_lead(by, team):
-        _deny(_("You may not create leads for this team."))
-    if team.function != Function.MARKETING:
-        raise ValidationError({"team": _("New leads belong to a marketing team.")})
-    if stage not in MARKETING_STAGES:
-        raise ValidationError({"stage": _("A new lead starts in a marketing stage (visitor, prospect or MQL).")})
+    _check_new_lead_input(by, team, stage)
     data = _clean_data(data)
     now = timezone.now()
     email = data.get("email")
-    existing = Lead.objects.filter(email__iexact=email).first() if email else None
+    existing = next(iter(Lead.objects.with_email(email)[:1]), None) if email else None
     if existing is not None:
         lead = _lock(existing)
         when = _when(lead, occurred_at, now)
@@ -298,19 +437,7 @@ def lead_create(
         return lead
 
     when = _when(None, occurred_at, now)
-    lead = Lead(
-        **data,
-        owner_team=team,
-        stage=stage,
-        stage_entered_at=when,
-        source=source,
-        capture_form=capture_form,
-        created_by=by if getattr(by, "pk", None) else None,
-        created_at=when,
-    )
-    if lead.consent_to_contact:
-        lead.consent_at = when
-    _set_category(lead)
+    lead = _new_lead(data, team=team, by=by, when=when, stage=stage, source=source, capture_form=capture_form)
     _full_clean(lead)
     lead.save()
     _record(
@@ -350,7 +477,7 @@ def lead_update(
     now = timezone.now()
     when = _when(lead, occurred_at, now)
     if data.get("email"):
-        duplicate = Lead.objects.filter(email__iexact=data["email"]).exclude(pk=lead.pk).exists()
+        duplicate = Lead.objects.with_email(data["email"]).exclude(pk=lead.pk).exists()
         if duplicate:
             raise ValidationError({"email": _("Another lead already has this e-mail address.")})
     changed = {}
@@ -536,6 +663,9 @@ def lead_transition(
         raise ValidationError({"to": message})
     if not _may_move(by, lead, lead.stage):
         _deny(_("You may not move this lead."))
+    anonymous = Lead.identity_error(to, first_name=lead.first_name, last_name=lead.last_name, email=lead.email)
+    if anonymous:
+        raise ValidationError({"to": anonymous})
     when = _when(lead, occurred_at, now)
     value = None
     if to == Stage.CLIENT:
@@ -652,6 +782,7 @@ def lead_handoff(
 
 def _emit_handoff_event(event_type: str, handoff: Handoff) -> None:
     """Outbound webhook for a handoff step, written in the same transaction as the change."""
+    lead = handoff.lead
     emit_event(
         event_type,
         {
@@ -665,7 +796,19 @@ def _emit_handoff_event(event_type: str, handoff: Handoff) -> None:
             "decision_due_at": handoff.decision_due_at.isoformat() if handoff.decision_due_at else None,
             "decided_at": handoff.decided_at.isoformat() if handoff.decided_at else None,
             "reason": handoff.reason,
+            # Enough to act without a second call (issue 15): who, which teams, where to look.
+            "from_team_name": handoff.from_team.name,
+            "to_team_name": handoff.to_team.name,
+            "lead_name": f"{lead.first_name} {lead.last_name}".strip(),
+            "lead_email": lead.email,
+            "lead_company": lead.company,
+            "lead_stage": lead.stage,
+            "maturity_category": lead.maturity_category,
+            "owner_user": lead.owner_user_id,
+            "api_url": absolute_url(reverse("api-lead-detail", args=[lead.pk])),
+            "web_url": absolute_url(reverse("leads:detail", args=[lead.pk])),
         },
+        key=f"handoff:{handoff.pk}:{handoff.status}",
     )
 
 
@@ -789,10 +932,14 @@ def lead_reject(*, lead: Lead, by, reason: str, occurred_at: dt.datetime | None 
 
 @transaction.atomic
 def lead_take(
-    *, lead: Lead, by, until: dt.datetime, team: Team | None = None, occurred_at: dt.datetime | None = None
+    *, lead: Lead, by, until: dt.datetime | dt.date, team: Team | None = None, occurred_at: dt.datetime | None = None
 ) -> Lead:
     """Sales takes a marketing lead temporarily, for a sales team the taker belongs to (an admin
-    for any), when the SLA's maturity rule allows it."""
+    for any), when the SLA's maturity rule allows it.
+
+    ``until`` is a moment, or a date: the end of that day in the SLA's time zone ("until the 20th"
+    includes the 20th).
+    """
     lead = _lock(lead)
     if not permissions.can_take(by, lead):
         _deny(_("You may not take this lead."))
@@ -809,11 +956,10 @@ def lead_take(
         raise LeadConflict(_("A handoff to sales is waiting for a decision."))
     now = timezone.now()
     when = _when(lead, occurred_at, now)
-    if timezone.is_naive(until):
-        until = timezone.make_aware(until)
+    sla = _governing_sla(lead.owner_team, team, when)
+    until = end_of_day(until, sla.time_zone if sla is not None else settings.TIME_ZONE)
     if until <= when:
         raise ValidationError({"until": _("The return date must be after the take.")})
-    sla = _governing_sla(lead.owner_team, team, when)
     rule = sla.maturity_rule(lead.maturity_category) if sla is not None else None
     if rule is None or not rule.sales_may_take:
         raise ValidationError(

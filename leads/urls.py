@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/apply/<int:event_id>/", views.apply_proposal, name="apply_proposal"),
     path("followups/", views.followups, name="followups"),
     path("visits/", views.visits, name="visits"),
+    path("capture-forms/", views.capture_forms, name="capture_forms"),
     path("import/", views.import_upload, name="import"),
     path("import/jobs/<int:pk>/", views.import_job, name="import_job"),
 ]

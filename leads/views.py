@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from slas.models import Function
+from slas.models import Function, MaturityCategory, Team
 from slas.permissions import can_write, teams_of
 from smarketing.http import int_or_none, safe_next_url
+from smarketing.keyset import keyset_page
 from smarketing.models import Job
 from smarketing.spreadsheets import csv_writer
 from smarketing.throttling import CaptureThrottle
@@ -26,7 +30,15 @@ from . import forms, imports, permissions, services
 from .api.views import queue_import
 from .filters import LeadFilter, lead_list_queryset
 from .models import FUNNEL_ORDER, CaptureForm, FollowUp, Handoff, ImportFile, Lead, LeadEvent, Source, Stage, VisitCount
-from .queries import capture_changes, followups_for
+from .queries import (
+    capped_counts,
+    capture_changes,
+    followups_for,
+    mark_followups_overdue,
+    mark_overdue,
+    next_actions,
+    next_obligation,
+)
 
 SORTS = {
     "created": "created_at",
@@ -36,19 +48,23 @@ SORTS = {
     "owner": "owner_team__name",
 }
 BOARD_CARDS = 30
+# A column counts its leads up to this many, then shows "1000+".
+BOARD_COUNT_CAP = 1000
 MAX_PAGE_SIZE = 200
 
 
-def _sorted(request: HttpRequest, queryset):
+def _ordering(request: HttpRequest) -> tuple[list[str], str]:
+    """The list's order from ``?sort=`` (the newest first by default), ending on the primary key."""
     key = request.GET.get("sort", "-created")
     field = SORTS.get(key.lstrip("-"), "created_at")
-    return queryset.order_by(f"-{field}" if key.startswith("-") else field, "-pk"), key
+    return [f"-{field}" if key.startswith("-") else field, "-pk"], key
 
 
 @login_required
 def lead_list(request: HttpRequest) -> HttpResponse:
     lead_filter = LeadFilter(request.GET or None, queryset=lead_list_queryset())
-    queryset, sort = _sorted(request, lead_filter.qs)
+    ordering, sort = _ordering(request)
+    queryset = lead_filter.qs.order_by(*ordering)
     if request.GET.get("export") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="leads.csv"'
@@ -69,7 +85,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
                 "overdue",
             ]
         )
-        for lead in queryset.iterator(chunk_size=2000):
+        # The whole list: here one hashed pass over the overdue follow-ups is the right plan.
+        for lead in queryset.with_overdue_flag().iterator(chunk_size=2000):
             writer.writerow(
                 [
                     lead.pk,
@@ -88,9 +105,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             )
         return response
     page_size = min(max(int_or_none(request.GET.get("page_size")) or 25, 1), MAX_PAGE_SIZE)
-    page = Paginator(queryset, page_size).get_page(request.GET.get("page"))
+    # Keyset pages and an estimated total: the same cost on page 1 and page 40,000.
+    page = keyset_page(queryset, ordering, page_size, after=request.GET.get("after"), before=request.GET.get("before"))
+    page.object_list = mark_overdue(page.object_list)
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     return render(
         request,
         "leads/list.html",
@@ -100,19 +120,99 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "querystring": params.urlencode(),
             "can_create": permissions.can_create_lead(request.user),
+            "active_filters": _active_filters(lead_filter, request),
         },
     )
 
 
+def _active_filters(lead_filter: LeadFilter, request: HttpRequest) -> int:
+    """How many filters narrow the list (the count on the phone's Filters button)."""
+    return sum(
+        1
+        for name in lead_filter.form.fields
+        if any(value not in ("", "unknown") for value in request.GET.getlist(name))
+    )
+
+
+BOARD_FILTERS = ("owner_team", "owner_user", "maturity_category", "overdue")
+
+
+def _styled_fields(form, names):
+    """The named fields of a filter form as Bootstrap selects."""
+    for name in names:
+        form.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+    return [form[name] for name in names]
+
+
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    base = lead_list_queryset()
-    counts = dict(base.order_by().values_list("stage").annotate(n=Count("pk")))
-    columns = []
-    for stage in [*FUNNEL_ORDER, Stage.LOST]:
-        cards = list(base.filter(stage=stage).order_by("-stage_entered_at")[:BOARD_CARDS])
-        columns.append({"stage": stage, "label": Stage(stage).label, "count": counts.get(stage, 0), "cards": cards})
-    return render(request, "leads/board.html", {"columns": columns, "stages": Stage.choices})
+    """The pipeline: one column per stage with its (capped) count and deal total, the newest
+    cards, each offering only the moves the server accepts; filters by team, owner, category and
+    overdue."""
+    params = request.GET.copy()
+    for key in list(params):
+        if key not in BOARD_FILTERS:
+            params.pop(key)
+    lead_filter = LeadFilter(params or None, queryset=lead_list_queryset())
+    filtered = lead_filter.is_bound and lead_filter.is_valid()
+    base = lead_filter.qs if filtered else lead_list_queryset()
+    stages = [*FUNNEL_ORDER, Stage.LOST]
+    # Both read the (stage, stage_entered_at) index: each column's newest cards, and a count
+    # that stops at BOARD_COUNT_CAP instead of counting every lead of the stage per request.
+    cards = {stage: list(base.filter(stage=stage).order_by("-stage_entered_at")[:BOARD_CARDS]) for stage in stages}
+    mark_overdue(card for column in cards.values() for card in column)
+    counted = base if filtered else Lead.objects.all()
+    counts = capped_counts({stage: counted.filter(stage=stage) for stage in stages}, BOARD_COUNT_CAP)
+    # The deal total is summed only for columns within the cap (bounded work per request).
+    summed = [stage for stage in stages if counts[stage] <= BOARD_COUNT_CAP]
+    totals = (
+        dict(
+            counted.filter(stage__in=summed)
+            .order_by()
+            .values("stage")
+            .annotate(total=Sum("deal_value"))
+            .values_list("stage", "total")
+        )
+        if summed
+        else {}
+    )
+    columns = [
+        {
+            "stage": stage,
+            "label": Stage(stage).label,
+            "count": min(counts[stage], BOARD_COUNT_CAP),
+            "count_capped": counts[stage] > BOARD_COUNT_CAP,
+            "total": totals.get(stage),
+            "cards": cards[stage],
+        }
+        for stage in stages
+    ]
+    user = request.user
+    readonly = not can_write(user)
+    # Each card offers only the moves the server accepts (one query for the pending handoffs).
+    card_ids = [lead.pk for column in columns for lead in column["cards"]]
+    pending = set(
+        Handoff.objects.filter(status=Handoff.Status.PENDING, lead_id__in=card_ids).values_list("lead_id", flat=True)
+    )
+    for column in columns:
+        for lead in column["cards"]:
+            may_move = not readonly and (
+                permissions.can_edit_marketing_lead(user, lead) or permissions.can_work_sales_lead(user, lead)
+            )
+            targets = services.transition_targets(lead, pending=lead.pk in pending) if may_move else []
+            lead.targets = [(stage, Stage(stage).label) for stage in targets]
+            lead.may_handoff = not readonly and lead.pk not in pending and permissions.can_handoff(user, lead)
+    return render(
+        request,
+        "leads/board.html",
+        {
+            "columns": columns,
+            "readonly": readonly,
+            "filter_fields": _styled_fields(lead_filter.form, BOARD_FILTERS),
+            "filtered": bool(params),
+            "sales_teams": list(Team.objects.filter(function=Function.SALES).order_by("name")),
+        },
+    )
 
 
 @login_required
@@ -129,20 +229,51 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "return": permissions.can_return(user, lead),
         "activity": permissions.can_work_lead(user, lead),
     }
-    events = list(lead.events.select_related("actor", "team", "owner_user").order_by("-occurred_at", "-pk"))
+    targets = services.transition_targets(lead) if may["move"] else []
+    may["move"] = bool(targets)
+    events = list(lead.events.select_related("actor", "team", "owner_user", "activity").order_by("-occurred_at", "-pk"))
+    categories = dict(MaturityCategory.choices)
     for event in events:
+        event.who = (event.actor.get_full_name() or event.actor.username) if event.actor else _("The public form")
         if event.kind == LeadEvent.Kind.CAPTURED_AGAIN:
             event.capture = capture_changes(lead, event)
+        event.activity_row = event.activity if event.kind == LeadEvent.Kind.ACTIVITY and _has_activity(event) else None
+        if event.kind == LeadEvent.Kind.UPDATED:
+            event.changed_labels = [_field_label(field) for field in (event.payload.get("changed") or {})]
+        if event.kind == LeadEvent.Kind.CATEGORY_CHANGED:
+            event.category_from = categories.get(event.payload.get("from"))
+            event.category_to = categories.get(event.payload.get("to"))
+    followup_rows = list(
+        lead.followups.select_related("owner_team", "owner_user", "sla__calendar")
+        .with_overdue_flag()
+        .order_by("status", "due_at")
+    )
+    activities = [event.activity_row for event in events if event.activity_row is not None]
+    qualify_form = forms.QualifyForm(
+        initial={**{f: getattr(lead, f) for f in services.QUALIFICATION_FIELDS}, "version": lead.version}
+    )
     context = {
         "lead": lead,
         "pending": pending,
         "may": may,
         "events": events,
-        "followups": lead.followups.select_related("owner_team", "owner_user")
-        .with_overdue_flag()
-        .order_by("status", "due_at"),
+        "followups": followup_rows,
+        "activities": activities,
+        # Feedback sales gives marketing: meeting and call notes, returns and rejections with a reason.
+        "feedback": [
+            event
+            for event in events
+            if (event.activity_row is not None and event.activity_row.note.strip())
+            or (event.kind in (LeadEvent.Kind.RETURNED, LeadEvent.Kind.REJECTED) and event.reason.strip())
+        ],
+        "obligation": next_obligation(lead, followup_rows),
+        "next_actions": next_actions(lead, user, may=may, followups=followup_rows),
+        "derived_category": lead.derived_category(),
+        "category_label": categories.get(lead.maturity_category),
+        "derived_category_label": categories.get(lead.derived_category()),
+        "qualify_form": qualify_form,
         "answers": [(Lead._meta.get_field(f).verbose_name, getattr(lead, f)) for f in services.QUALIFICATION_FIELDS],
-        "transition_form": forms.TransitionForm(initial={"expected_stage": lead.stage}),
+        "transition_form": forms.TransitionForm(initial={"expected_stage": lead.stage}, targets=targets),
         "handoff_form": forms.HandoffForm(),
         "accept_form": forms.AcceptForm(team=pending.to_team if pending else None),
         "reject_form": forms.RejectForm(),
@@ -152,6 +283,20 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "activity_form": forms.ActivityForm(),
     }
     return render(request, "leads/detail.html", context)
+
+
+def _field_label(field: str) -> str:
+    try:
+        return str(Lead._meta.get_field(field).verbose_name)
+    except FieldDoesNotExist:
+        return field
+
+
+def _has_activity(event: LeadEvent) -> bool:
+    try:
+        return event.activity is not None
+    except LeadEvent.activity.RelatedObjectDoesNotExist:
+        return False
 
 
 @login_required
@@ -264,15 +409,59 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _qualify(lead: Lead, data: dict) -> Lead:
+    return services.lead_update(
+        lead=lead,
+        data={field: bool(data.get(field)) for field in services.QUALIFICATION_FIELDS},
+        by=data["by"],
+        occurred_at=data.get("occurred_at"),
+        expected_version=data.get("version"),
+    )
+
+
+# name → (form, service call, confirmation): every button of the lead page and the board.
 ACTIONS = {
-    "transition": (forms.TransitionForm, lambda lead, d: services.lead_transition(lead=lead, **d)),
-    "handoff": (forms.HandoffForm, lambda lead, d: services.lead_handoff(lead=lead, **d)),
-    "accept": (forms.AcceptForm, lambda lead, d: services.lead_accept(lead=lead, **d)),
-    "reject": (forms.RejectForm, lambda lead, d: services.lead_reject(lead=lead, **d)),
-    "take": (forms.TakeForm, lambda lead, d: services.lead_take(lead=lead, **d)),
-    "return": (forms.ReturnForm, lambda lead, d: services.lead_return(lead=lead, **d)),
-    "category": (forms.CategoryForm, lambda lead, d: services.lead_set_category(lead=lead, **d)),
-    "activity": (forms.ActivityForm, lambda lead, d: services.activity_log(lead=lead, **d)),
+    "transition": (
+        forms.TransitionForm,
+        lambda lead, d: services.lead_transition(lead=lead, **d),
+        gettext_lazy("The lead moved to its new stage."),
+    ),
+    "handoff": (
+        forms.HandoffForm,
+        lambda lead, d: services.lead_handoff(lead=lead, **d),
+        gettext_lazy("The lead was handed off to sales; it waits for their decision."),
+    ),
+    "accept": (
+        forms.AcceptForm,
+        lambda lead, d: services.lead_accept(lead=lead, **d),
+        gettext_lazy("Handoff accepted: the lead is an SQL of your team."),
+    ),
+    "reject": (
+        forms.RejectForm,
+        lambda lead, d: services.lead_reject(lead=lead, **d),
+        gettext_lazy("Handoff rejected: the lead went back to marketing with your reason."),
+    ),
+    "take": (
+        forms.TakeForm,
+        lambda lead, d: services.lead_take(lead=lead, **d),
+        gettext_lazy("You hold the lead temporarily for sales."),
+    ),
+    "return": (
+        forms.ReturnForm,
+        lambda lead, d: services.lead_return(lead=lead, **d),
+        gettext_lazy("The lead was returned to marketing."),
+    ),
+    "category": (
+        forms.CategoryForm,
+        lambda lead, d: services.lead_set_category(lead=lead, **d),
+        gettext_lazy("Maturity category saved."),
+    ),
+    "qualify": (forms.QualifyForm, _qualify, gettext_lazy("Qualification saved.")),
+    "activity": (
+        forms.ActivityForm,
+        lambda lead, d: services.activity_log(lead=lead, **d),
+        gettext_lazy("Activity logged."),
+    ),
 }
 
 
@@ -283,7 +472,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     lead = get_object_or_404(Lead, pk=pk)
     if name not in ACTIONS:
         raise Http404
-    form_class, run = ACTIONS[name]
+    form_class, run, success = ACTIONS[name]
     kwargs = {}
     if name == "take":
         kwargs["user"] = request.user
@@ -299,7 +488,7 @@ def action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k in {"reason", "feedback"}}
     if name == "category":
         data.setdefault("category", None)
-    _perform(request, lambda: run(lead, {**data, "by": request.user}), _("Done."))
+    _perform(request, lambda: run(lead, {**data, "by": request.user}), str(success))
     if next_url:
         return redirect(next_url)
     return redirect("leads:detail", pk=pk)
@@ -311,7 +500,9 @@ def followups(request: HttpRequest) -> HttpResponse:
     queryset = followups_for(
         request.user, mine=True, overdue=show == "overdue", status=None if show == "all" else FollowUp.Status.OPEN
     )
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    # Keyset pages in due order and an estimated total: no COUNT(*) of the table, no OFFSET.
+    page = keyset_page(queryset, ["due_at", "pk"], 50, after=request.GET.get("after"), before=request.GET.get("before"))
+    page.object_list = mark_followups_overdue(page.object_list)
     return render(request, "leads/followups.html", {"page": page, "show": show})
 
 
@@ -326,7 +517,16 @@ def visits(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            messages.success(request, _("Visits saved."))
+            data = form.cleaned_data
+            messages.success(
+                request,
+                _("%(count)s visits recorded for %(channel)s in %(month)s.")
+                % {
+                    "count": formats.number_format(data["count"], force_grouping=True),
+                    "channel": data["channel"],
+                    "month": formats.date_format(data["month"], "YEAR_MONTH_FORMAT"),
+                },
+            )
             return redirect("leads:visits")
     rows = VisitCount.objects.all()[:120]
     return render(request, "leads/visits.html", {"form": form, "rows": rows})
@@ -378,6 +578,25 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk, kind=Job.Kind.LEAD_IMPORT)
     template = "leads/_job.html" if request.headers.get("HX-Request") else "leads/import_job.html"
     return render(request, template, {"job": job})
+
+
+@login_required
+def capture_forms(request: HttpRequest) -> HttpResponse:
+    """The public capture forms, each with its address and the HTML to put on a website.
+
+    The snippet links to the form (it opens in a new tab): the page refuses to be framed
+    (``X-Frame-Options: DENY``, ``frame-ancestors 'none'``) and its CSRF cookie would not reach a
+    third-party frame, so an ``<iframe>`` would show nothing or refuse every submission.
+    """
+    rows = []
+    for capture_form in CaptureForm.objects.select_related("team").order_by("-is_active", "name"):
+        url = request.build_absolute_uri(reverse("capture", args=[capture_form.slug]))
+        label = _("Contact us")
+        snippet = format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="smarketing-capture">{}</a>', url, label
+        )
+        rows.append({"form": capture_form, "url": url, "snippet": str(snippet)})
+    return render(request, "leads/capture_forms.html", {"rows": rows})
 
 
 def capture(request: HttpRequest, slug: str) -> HttpResponse:

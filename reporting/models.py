@@ -92,6 +92,12 @@ class ReportSubscription(models.Model):
         return f"{self.user} ← {self.sla_series}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def unread_for(self, user) -> NotificationQuerySet:
+        """The notifications sent to ``user`` that they have not marked as read (the navigation's badge)."""
+        return self.filter(recipient=user, read_at__isnull=True)
+
+
 class Notification(models.Model):
     """One message to one recipient; the unique key makes every notification happen once."""
 
@@ -124,13 +130,25 @@ class Notification(models.Model):
     # Set by the delivery task that claimed the row; a stale claim (worker died) is released by the relay.
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when the recipient marks it as read in the notifications centre (never by delivery).
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key", "recipient"], name="notification_once_per_key_recipient")
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The unread badge on every page: a count over one recipient's unread rows only.
+            models.Index(
+                fields=["recipient", "-created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
         verbose_name = _("notification")
 
     def __str__(self) -> str:
@@ -157,10 +175,21 @@ class OverdueAlert(models.Model):
 
 
 class ScanWatermark(models.Model):
-    """How far a periodic scan got, so the next run only looks at what is new since then."""
+    """How far a periodic scan got, so the next run only looks at what is new since then.
+
+    The overdue scan (``reporting.notifications.overdue``) walks follow-ups in ``(due_at, id)``
+    order in chunks, each committed with the position it reached (``cursor_due_at``,
+    ``cursor_id``): a scan killed between two chunks resumes after the last committed one.
+    ``scanned_until`` is the time of the last scan that reached the end; ``pass_alerted`` and
+    ``chunk_at`` tell how far the current pass is (progress, in the admin and the logs).
+    """
 
     name = models.CharField(max_length=60, unique=True)
     scanned_until = models.DateTimeField()
+    cursor_due_at = models.DateTimeField(null=True, blank=True)
+    cursor_id = models.BigIntegerField(null=True, blank=True)
+    pass_alerted = models.PositiveIntegerField(default=0)
+    chunk_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} until {self.scanned_until:%Y-%m-%d %H:%M}"

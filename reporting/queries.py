@@ -25,6 +25,11 @@ def is_active_in(sla: SLA, month: dt.date | Month) -> bool:
     return SLA.objects.filter(series=sla.series).in_force_during(month).exists()
 
 
+def series_start(sla: SLA) -> dt.date | None:
+    """The first day any signed version of ``sla``'s series governed (``None`` before any signature)."""
+    return SLA.objects.filter(series=sla.series).signed().aggregate(first=Min("start_date"))["first"]
+
+
 def trend(
     sla: SLA,
     *,
@@ -32,10 +37,13 @@ def trend(
     now: dt.datetime | None = None,
     current: dict | None = None,
     until: dt.date | None = None,
+    from_start: bool = False,
 ) -> dict:
     """The ``months`` months up to ``until`` (default: the current month) per commitment:
     stored reports of the SLA's series (all its versions) plus, when the window reaches the
     current month, a live computation of it (``current`` if the caller already has it).
+    ``from_start`` drops the months before the series' first version started (``series_start``):
+    a report or its PDF does not list months in which no SLA existed.
 
     ``{"labels": ["2026-01", …], "series": {key: {"actual": […], "target": […], "status": […]}}}``;
     a month without a report has ``None``.
@@ -44,6 +52,9 @@ def trend(
     this_month = sla.current_month(now)
     last = min(sla.month(until), this_month) if until else this_month
     window = last.back(months)
+    if from_start:
+        first = series_start(sla)
+        window = [month for month in window if first is None or month.last_day >= first] or [last]
     stored = {
         report.month: report.data
         for report in MonthlyReport.objects.current().filter(

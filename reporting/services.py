@@ -6,15 +6,16 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reporting import compliance
-from reporting.models import MonthlyReport, ReportAudit
+from reporting.models import MonthlyReport, Notification, ReportAudit, ReportSubscription
 from reporting.signals import report_created
 from slas.models import SLA
 from slas.permissions import can_recompute_report
-from smarketing.webhooks import emit_event
+from smarketing.webhooks import absolute_url, emit_event
 
 
 def _closed_month_version(sla: SLA, month: dt.date) -> tuple[SLA, dt.date]:
@@ -67,7 +68,12 @@ def report_compute(*, sla: SLA, month: dt.date, by=None, task_name: str = "") ->
                     "series": str(version.series),
                     "month": f"{month:%Y-%m}",
                     "overall": overall,
+                    "sla_title": version.title,
+                    "engine_version": report.engine_version,
+                    "api_url": absolute_url(reverse("api-report-detail", args=[report.pk])),
+                    "web_url": absolute_url(reverse("reporting:report_detail", args=[report.pk])),
                 },
+                key=f"report:{report.pk}",
             )
             return report
     except IntegrityError:
@@ -110,3 +116,20 @@ def report_recompute(*, report: MonthlyReport, by) -> MonthlyReport:
     report.save(update_fields=["sla", "data", "engine_version", "computed_at", "computed_by", "computed_by_task"])
     ReportAudit.objects.create(report=report, recomputed_by=by, recomputed_at=report.computed_at, changes=changes)
     return report
+
+
+def report_subscription_set(*, user, series, subscribed: bool) -> ReportSubscription:
+    """Start or stop the monthly report of an SLA series for ``user`` (a manager's choice is kept too)."""
+    subscription, _created = ReportSubscription.objects.update_or_create(
+        user=user, sla_series=series, defaults={"unsubscribed": not subscribed}
+    )
+    return subscription
+
+
+def notifications_mark_read(*, user, pks: list[int] | None = None) -> int:
+    """Mark ``user``'s unread notifications as read: those of ``pks``, or all of them. Someone
+    else's notification is left alone (it is not in their unread set). Returns how many changed."""
+    unread = Notification.objects.unread_for(user)
+    if pks is not None:
+        unread = unread.filter(pk__in=pks)
+    return unread.update(read_at=timezone.now())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,32 +18,24 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from leads.models import FollowUp
-from reporting import compliance, queries
+from reporting import live, queries
+from reporting.display import (
+    SIDE_LABELS,
+    STAGE_LABELS,
+    STATUS_DISPLAY,
+    commitment_label,
+    format_hours,
+    format_value,
+    month_label,
+    unit_symbol,
+)
+from reporting.exports import ExportError, export_response
 from reporting.models import MonthlyReport
-from reporting.pdf import pdf_response, render_pdf
+from reporting.pdf import pdf_response, render_pdf, svg_data_uri
 from reporting.services import report_recompute
 from slas.models import SLA, CommitmentKey, Milestone, Team
 from slas.permissions import can_draft_sla, can_manage_users, can_recompute_report
 from smarketing import hooks
-from smarketing.spreadsheets import csv_writer
-
-# Every status is shown with a word and an icon, never by colour alone.
-STATUS_DISPLAY = {
-    "met": (gettext_lazy("Met"), "check-circle-fill", "success"),
-    "on_track": (gettext_lazy("On track"), "graph-up-arrow", "success"),
-    "missed": (gettext_lazy("Missed"), "x-circle-fill", "danger"),
-    "at_risk": (gettext_lazy("At risk"), "exclamation-triangle-fill", "warning"),
-    "no_data": (gettext_lazy("No data"), "dash-circle", "secondary"),
-}
-SIDE_LABELS = {"marketing": gettext_lazy("Marketing"), "sales": gettext_lazy("Sales"), "shared": gettext_lazy("Shared")}
-STAGE_LABELS = {
-    "visitor": gettext_lazy("Visitors"),
-    "prospect": gettext_lazy("Prospects"),
-    "mql": gettext_lazy("MQLs"),
-    "sql": gettext_lazy("SQLs"),
-    "opportunity": gettext_lazy("Opportunities"),
-    "client": gettext_lazy("Clients"),
-}
 
 
 def decorate(status: dict) -> dict:
@@ -118,7 +109,14 @@ def chart_data(status: dict, trend: dict | None) -> dict:
 
 def trend_rows(trend: dict) -> list[dict]:
     labels = dict(CommitmentKey.choices)
-    return [{"label": labels.get(key, key), "values": values["actual"]} for key, values in trend["series"].items()]
+    return [
+        {
+            "label": labels.get(key, key),
+            "values": values["actual"],
+            "cells": list(zip(trend["labels"], values["actual"], strict=True)),  # a phone's stacked row
+        }
+        for key, values in trend["series"].items()
+    ]
 
 
 def next_milestones(slas: list[SLA], now: dt.datetime | dt.date, limit: int = 8) -> list[dict]:
@@ -158,7 +156,7 @@ def dashboard(request):
     )
     boards = []
     for sla in slas:
-        status = decorate(compliance.compute(sla, sla.current_month(now), now=now))
+        status = decorate(live.status(sla, sla.current_month(now), now=now))
         trend = queries.trend(sla, now=now, current=status)
         boards.append(
             {
@@ -200,7 +198,7 @@ def _report(pk: int) -> MonthlyReport:
 
 def _report_context(request, report: MonthlyReport) -> dict:
     status = decorate(copy.deepcopy(report.data))
-    trend = queries.trend(report.sla, until=report.month)
+    trend = queries.trend(report.sla, until=report.month, from_start=True)
     is_manager = can_recompute_report(request.user, report.sla)
     return {
         "report": report,
@@ -227,38 +225,77 @@ def report_detail(request, pk: int):
 
 @login_required
 @require_GET
-def report_csv(request, pk: int):
+def report_export(request, pk: int, fmt: str):
+    """The report for spreadsheets (``reporting.exports``): one table as CSV, or every table as XLSX."""
     report = _report(pk)
-    status = decorate(copy.deepcopy(report.data))
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    writer.writerow([_("SLA"), report.sla.title, _("Month"), status["month"], _("State"), status["state"]])
-    writer.writerow([_("Commitment"), _("Key"), _("Side"), _("Unit"), _("Target"), _("Actual"), _("Status")])
-    for c in status["commitments"]:
-        writer.writerow([c["label"], c["key"], c["side"], c["unit"], c["target"], c["actual"], c["status"]])
-    overall = status["overall"]
-    writer.writerow(
-        [_("Overall compliance"), "", "", "%", "", overall["score"], f"{overall['met']}/{overall['evaluable']}"]
-    )
-    writer.writerow([])
-    writer.writerow([_("Stage"), _("Entries in the month")])
-    for row in status["funnel_rows"]:
-        writer.writerow([row["label"], row["count"]])
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="report-{report.sla_id}-{status["month"]}.csv"'
-    return response
+    try:
+        return export_response(report, fmt, request.GET)
+    except ExportError as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
 
 
 @login_required
 @require_GET
 def report_pdf(request, pk: int):
-    """The report as a PDF (``reporting.pdf``), with bars drawn in HTML instead of JS charts."""
+    """The report for print (``reporting.pdf``): the summary the monthly e-mail gives, the scorecard,
+    the funnel and the months since the SLA began, with SVG charts."""
     report = _report(pk)
-    context = _report_context(request, report)
     return pdf_response(
-        lambda: render_pdf("reporting/report_pdf.html", context, request=request),
+        lambda: render_pdf("reporting/report_pdf.html", report_pdf_context(request, report), request=request),
         f"report-{report.sla_id}-{report.month:%Y-%m}.pdf",
     )
+
+
+# The trend charts of the PDF: one per unit, the commitments measured in it.
+PDF_TREND_CHARTS = (
+    ("percent", gettext_lazy("Rates (%)")),
+    ("count", gettext_lazy("Volumes")),
+    ("amount", gettext_lazy("Won revenue")),
+)
+
+
+def report_pdf_context(request, report: MonthlyReport) -> dict:
+    """The report page's context plus every figure written with its unit and the charts as SVG."""
+    from reporting.charts import funnel_svg, scorecard_svg, trend_svg
+    from reporting.emails import report_summary
+
+    context = _report_context(request, report)
+    summary = report_summary(report)
+    currency = summary["currency"]
+    units = {row["key"]: row.get("unit", "") for row in report.data.get("commitments", [])}
+    months = [month_label(dt.date.fromisoformat(f"{label}-01")) for label in context["trend"]["labels"]]
+    rows = [
+        {
+            "key": key,
+            "label": commitment_label(key),
+            "unit": units.get(key, ""),
+            "unit_symbol": unit_symbol(units.get(key, ""), currency),
+            "values": values["actual"],
+            "cells": [
+                {"text": format_value(value, units.get(key, ""), currency), "status": state}
+                for value, state in zip(values["actual"], values["status"], strict=True)
+            ],
+        }
+        for key, values in context["trend"]["series"].items()
+    ]
+    charts = []
+    for unit, title in PDF_TREND_CHARTS:
+        chosen = [row for row in rows if row["unit"] == unit]
+        if chosen and len(months) > 1:
+            charts.append({"title": title, "src": svg_data_uri(trend_svg(chosen, months, unit, currency))})
+    funnel = context["status"]["funnel"]
+    context.update(
+        summary,
+        months=months,
+        period=month_label(report.month, short=False),
+        trend_table=rows,
+        trend_charts=charts,
+        scorecard_src=svg_data_uri(scorecard_svg(report.data)),
+        funnel_src=svg_data_uri(funnel_svg(context["status"]["funnel_rows"])),
+        first_contact_median=format_hours(funnel["first_contact_hours"].get("median")),
+        first_contact_p90=format_hours(funnel["first_contact_hours"].get("p90")),
+    )
+    return context
 
 
 @login_required
@@ -266,7 +303,9 @@ def report_pdf(request, pk: int):
 def report_recompute_view(request, pk: int):
     report = _report(pk)
     if not can_recompute_report(request.user, report.sla):
-        raise PermissionDenied
+        raise PermissionDenied(
+            _("Only an administrator or a manager of one of this SLA's two teams may recompute its report.")
+        )
     report_recompute(report=report, by=request.user)
     messages.success(request, _("The report was recomputed; the change is recorded in its audit trail."))
     return redirect("reporting:report_detail", pk=report.pk)

@@ -1,5 +1,5 @@
 """The review's two e-mails, built by the project's one e-mail builder (``reporting.emails.build``)
-and delivered through the notification outbox (``reporting.notifications``): exactly once per
+and delivered through the notification outbox (``reporting.notifications.outbox``): exactly once per
 recipient — the invitation once per (review, sequence), the minutes once per review.
 
 Both render in the recipient's language and time zone (``Profile``).
@@ -25,10 +25,6 @@ from . import ics, presentation
 from .models import Review
 
 
-def _profile(user) -> Profile:
-    return Profile.for_user(user)
-
-
 def _review(notification: Notification) -> Review:
     return Review.objects.select_related("sla__calendar", "sla__marketing_team", "sla__sales_team").get(
         pk=notification.payload["review"]
@@ -39,7 +35,7 @@ def invitation(notification: Notification) -> EmailMultiAlternatives:
     """The invitation (or its update after a reschedule) with the meeting as an .ics attachment."""
     review = _review(notification)
     recipient = notification.recipient
-    profile = _profile(recipient)
+    profile = Profile.for_user(recipient)
     payload = notification.payload
     start = parse_datetime(payload["scheduled_at"])
     end = parse_datetime(payload["ends_at"])
@@ -93,7 +89,7 @@ def minutes(notification: Notification) -> EmailMultiAlternatives:
     """The frozen minutes: HTML and text, with the PDF attached, in the recipient's language."""
     review = _review(notification)
     recipient = notification.recipient
-    profile = _profile(recipient)
+    profile = Profile.for_user(recipient)
     with translation.override(profile.language), timezone.override(ZoneInfo(profile.time_zone)):
         context = {**minutes_context(review), "recipient": recipient}
         pdf = minutes_pdf(review)

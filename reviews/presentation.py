@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from leads.models import Activity, FollowUp, LeadEvent
-from reporting.views import SIDE_LABELS, STATUS_DISPLAY
+from reporting.display import SIDE_LABELS, STATUS_DISPLAY
 from slas.models import CommitmentKey
 
 from . import agenda as agenda_module

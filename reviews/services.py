@@ -16,13 +16,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads import services as lead_services
 from leads.models import Lead
 from reporting.models import Notification
-from reporting.notifications import notification_queue
+from reporting.notifications.outbox import notification_queue
 from slas import services as sla_services
 from slas.clock import Month
 from slas.models import SLA, CommitmentKey, Membership, Profile, Team
@@ -614,7 +615,7 @@ def review_close(*, review: Review, by, now: dt.datetime | None = None) -> Revie
             payload={"review": review.pk},
             subject=subject,
         )
-    emit_event("review.closed", webhook_payload(review))
+    emit_event("review.closed", webhook_payload(review), key=f"review:{review.pk}:closed")
     return review
 
 
@@ -635,4 +636,6 @@ def webhook_payload(review: Review) -> dict:
         "decisions": minutes.get("decisions", []),
         "action_items": minutes.get("action_items", []),
         "url": f"{settings.SITE_URL}{review.get_absolute_url()}",
+        "web_url": f"{settings.SITE_URL}{review.get_absolute_url()}",
+        "api_url": f"{settings.SITE_URL}{reverse('api-review-detail', args=[review.pk])}",
     }

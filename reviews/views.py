@@ -164,7 +164,7 @@ def review_new(request):
     """An extra meeting about an ended month."""
     slas = _preparable_slas(request.user)
     if not slas.exists():
-        raise PermissionDenied
+        raise PermissionDenied(_("Only an administrator or a manager of a signed SLA's team may call a review."))
     initial = {"month": f"{timezone.localdate().replace(day=1) - timezone.timedelta(days=1):%Y-%m}"}
     if int_or_none(request.GET.get("sla")) is not None:
         initial["sla"] = int_or_none(request.GET.get("sla"))

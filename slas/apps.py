@@ -7,3 +7,11 @@ from django.utils.translation import gettext_lazy as _
 class SlasConfig(AppConfig):
     name = "slas"
     verbose_name = _("SLAs and teams")
+
+    def ready(self) -> None:
+        from smarketing import hooks
+
+        from .permissions import is_any_manager
+
+        # The platform (webhooks) asks "is this user a manager?" without knowing teams.
+        hooks.register("user.is_manager", is_any_manager)

@@ -65,8 +65,22 @@ class BusinessCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         return bool(self.weekly.get(day.weekday())) and not self.is_closed(day)
 
+    @cached_property
+    def _interval_cache(self) -> dict[dt.date, tuple[tuple[dt.datetime, dt.datetime], ...]]:
+        return {}
+
     def intervals_on(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The day's working intervals as aware datetimes (UTC), in order."""
+        """The day's working intervals as aware datetimes (UTC), in order.
+
+        Computed once per day and calendar object: a scan that adds business hours to a thousand
+        due times reuses the same few days (issue 12).
+        """
+        cache = self._interval_cache
+        if day not in cache:
+            cache[day] = tuple(self._compute_intervals(day))
+        return list(cache[day])
+
+    def _compute_intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         if self.is_closed(day):
             return []
         result = []

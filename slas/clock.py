@@ -104,3 +104,13 @@ class Month:
     def back(self, count: int) -> list[Month]:
         """``count`` months ending with this one, oldest first."""
         return [self.shift(offset) for offset in range(1 - count, 1)]
+
+
+def end_of_day(value: dt.date | dt.datetime, time_zone: str) -> dt.datetime:
+    """An aware instant from a deadline: a date means the end of that day in ``time_zone``
+    (23:59:59.999999 local, so "until the 20th" includes the 20th); a naive time is read in
+    ``time_zone``; an aware one is kept."""
+    zone = ZoneInfo(time_zone)
+    if not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time.max, tzinfo=zone)
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)

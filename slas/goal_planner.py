@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 # Funnel steps walked backwards, from clients to visitors: (rate key, from stage, to stage).
 STEPS: tuple[tuple[str, str, str], ...] = (
     ("opportunity_to_client", "opportunities", "clients"),
@@ -23,6 +26,19 @@ STEPS: tuple[tuple[str, str, str], ...] = (
 )
 STEP_RATE_KEYS = tuple(key for key, _from, _to in STEPS)
 STAGE_ORDER = ("visitors", "prospects", "mqls", "sqls", "opportunities", "clients")
+# What a reader sees for each line of the plan (the keys stay the API's).
+STAGE_LABELS = {
+    "visitors": gettext_lazy("Visitors"),
+    "prospects": gettext_lazy("Prospects"),
+    "mqls": gettext_lazy("MQLs"),
+    "sqls": gettext_lazy("SQLs"),
+    "opportunities": gettext_lazy("Opportunities"),
+    "clients": gettext_lazy("Clients"),
+}
+
+
+def stage_label(stage: str) -> str:
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 class PlanError(ValueError):
@@ -88,41 +104,41 @@ def compute_plan(
     revenue = Decimal(str(revenue_target))
     deal = Decimal(str(average_deal_size))
     if revenue <= 0:
-        raise PlanError("revenue_target", "The revenue target must be positive.")
+        raise PlanError("revenue_target", _("The revenue target must be positive."))
     if deal <= 0:
-        raise PlanError("average_deal_size", "The average deal size must be positive.")
+        raise PlanError("average_deal_size", _("The average deal size must be positive."))
     if int(months) < 1:
-        raise PlanError("months", "The period must be at least one month.")
+        raise PlanError("months", _("The period must be at least one month."))
     rates = {key: _percent(value, key) for key, value in (step_rates or {}).items() if value not in (None, "")}
     unknown = set(rates) - set(STEP_RATE_KEYS)
     if unknown:
-        raise PlanError(sorted(unknown)[0], "Unknown funnel step.")
+        raise PlanError(sorted(unknown)[0], _("Unknown funnel step."))
     if overall_rate in (None, "") and not set(STEP_RATE_KEYS[:4]) <= set(rates):
-        raise PlanError("overall_rate", "Give either the overall prospect→client rate or a rate for every step.")
+        raise PlanError("overall_rate", _("Give either the overall prospect→client rate or a rate for every step."))
 
     plan = Plan(months=int(months), revenue_target=revenue, average_deal_size=deal)
     clients = ceil(revenue / deal)
     plan.totals["clients"] = clients
-    plan.formulas.append(f"clients = ⌈{_fmt(revenue)} ÷ {_fmt(deal)}⌉ = {clients}")
+    plan.formulas.append(f"{stage_label('clients')} = ⌈{_fmt(revenue)} ÷ {_fmt(deal)}⌉ = {clients}")
     if overall_rate not in (None, ""):
         rate = _percent(overall_rate, "overall_rate")
         prospects = ceil(Decimal(clients) * 100 / rate)
         plan.totals["prospects"] = prospects
-        plan.formulas.append(f"prospects = ⌈{clients} ÷ {_fmt(rate)} %⌉ = {prospects}")
+        plan.formulas.append(f"{stage_label('prospects')} = ⌈{clients} ÷ {_fmt(rate)} %⌉ = {prospects}")
     else:
         for key, source, target in STEPS[:4]:
             needed = ceil(Decimal(plan.totals[target]) * 100 / rates[key])
             plan.totals[source] = needed
-            plan.formulas.append(f"{source} = ⌈{plan.totals[target]} ÷ {_fmt(rates[key])} %⌉ = {needed}")
+            plan.formulas.append(f"{stage_label(source)} = ⌈{plan.totals[target]} ÷ {_fmt(rates[key])} %⌉ = {needed}")
     if "visitor_to_prospect" in rates:
         rate = rates["visitor_to_prospect"]
         visitors = ceil(Decimal(plan.totals["prospects"]) * 100 / rate)
         plan.totals["visitors"] = visitors
-        plan.formulas.append(f"visitors = ⌈{plan.totals['prospects']} ÷ {_fmt(rate)} %⌉ = {visitors}")
+        plan.formulas.append(f"{stage_label('visitors')} = ⌈{plan.totals['prospects']} ÷ {_fmt(rate)} %⌉ = {visitors}")
     plan.totals = {stage: plan.totals[stage] for stage in STAGE_ORDER if stage in plan.totals}
     plan.per_month = {stage: ceil(Decimal(total) / plan.months) for stage, total in plan.totals.items()}
     if plan.months > 1:
-        plan.formulas.append(f"per month = ⌈total ÷ {plan.months}⌉")
+        plan.formulas.append(_("per month = ⌈total ÷ %(months)s⌉") % {"months": plan.months})
     return plan
 
 

@@ -149,8 +149,14 @@ class Profile(models.Model):
 
     @classmethod
     def for_user(cls, user) -> Profile:
-        profile, _created = cls.objects.get_or_create(user=user)
-        return profile
+        """The user's profile (already loaded with the user when it was selected), created with
+        the defaults if the user has none yet."""
+        try:
+            return user.profile
+        except cls.DoesNotExist:
+            profile, _created = cls.objects.get_or_create(user=user)
+            user.profile = profile  # asked again for the same user (a scan's chunk): no query
+            return profile
 
     def rotate_calendar_token(self) -> None:
         self.calendar_token = _new_calendar_token()
@@ -355,6 +361,15 @@ class SLA(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    def missing_for_submission(self) -> dict[str, str]:
+        """What a draft lacks before it can be sent for signature, by section ({} when complete)."""
+        missing = {}
+        if not self.commitments.exists():
+            missing["commitments"] = _("An SLA needs at least one commitment.")
+        if not WorkingCalendar.objects.filter(sla=self).exists():
+            missing["calendar"] = _("An SLA needs a working calendar.")
+        return missing
+
     @property
     def is_signed(self) -> bool:
         return self.status in {self.Status.ACTIVE, self.Status.EXPIRED, self.Status.SUPERSEDED}
@@ -521,6 +536,10 @@ class Commitment(models.Model):
     @property
     def unit(self) -> str:
         return COMMITMENT_CATALOGUE[self.key]["unit"]
+
+    @property
+    def side_label(self) -> str:
+        return Side(self.side).label
 
     def hours_for_category(self, category: int | None) -> Decimal | None:
         if category is not None and isinstance(self.category_hours, dict) and str(category) in self.category_hours:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+# The two domain-free rules come from the platform; asked here like every other rule.
+from smarketing.permissions import is_active_user, is_admin
+
 from .models import Function, Membership, Profile
 
 if TYPE_CHECKING:
@@ -21,14 +24,6 @@ def _memberships(user) -> list[Membership]:
         cached = list(Membership.objects.filter(user=user).select_related("team")) if user.pk else []
         user._smk_memberships = cached
     return cached
-
-
-def is_active_user(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
-def is_admin(user) -> bool:
-    return is_active_user(user) and user.is_superuser
 
 
 def is_viewer(user) -> bool:

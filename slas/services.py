@@ -16,11 +16,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from smarketing.audit import record_change
-from smarketing.webhooks import emit_event
+from smarketing.webhooks import absolute_url, emit_event
 
 from . import permissions
 from .clock import Month
@@ -67,8 +68,23 @@ SLA_FIELDS = (
 )
 
 
+# Where each section of the document lives in the API's input (dotted error paths, docs/api.md).
+SECTION_PATHS = {"calendar": "calendar", "hours": "calendar.hours", "closed_dates": "calendar.closed_dates"}
+
+
+def section_error_path(section: str, index: int | None = None, field: str = "") -> str:
+    """``commitments.0.target``, ``calendar.hours.2.end``, ``calendar.time_zone``: one spelling
+    for the API, the forms (``slas.forms.apply_service_errors``) and the tests."""
+    parts = [SECTION_PATHS.get(section, section)]
+    if index is not None and section != "calendar":
+        parts.append(str(index))
+    if field:
+        parts.append(field)
+    return ".".join(parts)
+
+
 def _full_clean_all(sla: SLA, children: Mapping[str, list]) -> None:
-    """Validate the SLA and its unsaved children, collecting errors by section."""
+    """Validate the SLA and its unsaved children, collecting errors by dotted path."""
     errors: dict[str, list] = {}
     try:
         sla.full_clean(exclude=["series"])
@@ -80,17 +96,18 @@ def _full_clean_all(sla: SLA, children: Mapping[str, list]) -> None:
                 obj.full_clean(exclude=["sla", "calendar"], validate_unique=False)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
-                    errors.setdefault(f"{section}[{index}].{field}", []).extend(messages)
+                    path = section_error_path(section, index, "" if field == "__all__" else field)
+                    errors.setdefault(path, []).extend(messages)
     for index, milestone in enumerate(children.get("milestones", [])):
         dates_known = sla.start_date and sla.end_date and milestone.due_date
         if dates_known and not sla.start_date <= milestone.due_date <= sla.end_date:
-            errors.setdefault(f"milestones[{index}].due_date", []).append(
+            errors.setdefault(section_error_path("milestones", index, "due_date"), []).append(
                 _("A milestone must fall inside the SLA period.")
             )
     if "hours" in children:
         intervals = [(h.weekday, h.start, h.end) for h in children["hours"]]
         for section, message in WorkingCalendar.check_working_time(intervals, children.get("closed_dates", [])).items():
-            errors.setdefault(section, []).append(message)
+            errors.setdefault(section_error_path(section), []).append(message)
     keys = [c.key for c in children.get("commitments", [])]
     if len(keys) != len(set(keys)):
         errors.setdefault("commitments", []).append(_("Each commitment may appear only once."))
@@ -121,7 +138,7 @@ def _build_children(sla: SLA, data: Mapping[str, Any]) -> dict[str, list]:
         children["hours"] = [WorkingHours(calendar=calendar, **h) for h in hours]
         children["closed_dates"] = [ClosedDate(calendar=calendar, **c) for c in closed]
         if not hours:
-            raise ValidationError({"calendar": [_("Give at least one working interval.")]})
+            raise ValidationError({section_error_path("hours"): [_("Give at least one working interval.")]})
     return children
 
 
@@ -279,10 +296,9 @@ def sla_submit(*, sla: SLA, by) -> SLA:
     locked = _lock(sla)
     if locked.status != SLA.Status.DRAFT:
         raise SLAConflict(_("Only a draft can be submitted for signature."))
-    if not locked.commitments.exists():
-        raise ValidationError({"commitments": [_("An SLA needs at least one commitment.")]})
-    if not hasattr(locked, "calendar"):
-        raise ValidationError({"calendar": [_("An SLA needs a working calendar.")]})
+    missing = locked.missing_for_submission()
+    if missing:
+        raise ValidationError({section: [message] for section, message in missing.items()})
     _refuse_overlap(locked, signed_only=False)
     locked.status = SLA.Status.IN_SIGNATURE
     locked.fingerprint = locked.compute_fingerprint()
@@ -293,8 +309,12 @@ def sla_submit(*, sla: SLA, by) -> SLA:
 
 
 @transaction.atomic
-def sla_sign(*, sla: SLA, team: Team, by) -> Signature:
+def sla_sign(*, sla: SLA, team: Team, by, fingerprint: str | None = None) -> Signature:
     """A manager signs for one party; the second signature makes the SLA active.
+
+    ``fingerprint`` is the one the signer was shown (the confirmation page, or an API client
+    that read the document): when the version's content changed since — withdrawn, edited and
+    submitted again — the signature is refused, so nobody signs a text they have not read.
 
     The two teams' rows are locked first (always in the same order) so two SLAs of the same
     pair can never be activated concurrently over overlapping dates; a signature is refused
@@ -308,6 +328,14 @@ def sla_sign(*, sla: SLA, team: Team, by) -> Signature:
         raise SLAConflict(_("Only an SLA in signature can be signed."))
     if locked.signatures.filter(team=team).exists():
         raise SLAConflict(_("%(team)s has already signed this SLA.") % {"team": team})
+    if fingerprint is not None and fingerprint != locked.fingerprint:
+        raise SLAConflict(
+            _(
+                "Version %(version)s changed since you read it: you confirmed the fingerprint %(confirmed)s, "
+                "its content now has %(current)s. Read it again before signing."
+            )
+            % {"version": locked.version, "confirmed": fingerprint[:12] or "—", "current": locked.fingerprint[:12]}
+        )
     fingerprint = locked.compute_fingerprint()
     if fingerprint != locked.fingerprint:
         raise SLAConflict(_("The content changed since it was submitted; it cannot be signed."))
@@ -349,7 +377,15 @@ def _activate(sla: SLA) -> None:
             "end_date": sla.end_date.isoformat(),
             "in_force_from": in_force_from.isoformat(),
             "supersedes": previous.pk if previous is not None else None,
+            "status": sla.status,
+            "marketing_team_name": sla.marketing_team.name,
+            "sales_team_name": sla.sales_team.name,
+            "currency": sla.currency,
+            "api_url": absolute_url(reverse("sla-detail", args=[sla.pk])),
+            "status_url": absolute_url(reverse("api-sla-status", args=[sla.pk])),
+            "web_url": absolute_url(reverse("slas:detail", args=[sla.pk])),
         },
+        key=f"sla:{sla.pk}:activated",
     )
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,33 +18,12 @@ from smarketing import hooks
 from smarketing.http import int_or_none
 
 from . import permissions, services
+from .diff import compare_versions
 from .filters import SLAFilterSet
-from .forms import (
-    SECTION_TITLES,
-    CalendarForm,
-    GoalPlannerForm,
-    PlanToSLAForm,
-    SLAForm,
-    apply_service_errors,
-    build_formsets,
-    formset_rows,
-)
-from .goal_planner import STEP_RATE_KEYS, PlanError, compute_plan
-from .models import SLA, LifecycleRecord, Signature, Team
-
-DEFAULT_HOURS = [{"weekday": day, "start": dt.time(9), "end": dt.time(18)} for day in range(5)]
-
-
-def _document_queryset():
-    return SLA.objects.select_related("marketing_team", "sales_team", "calendar", "amends").prefetch_related(
-        "goals",
-        "commitments",
-        "maturity_rules",
-        Prefetch("milestones__owner_team"),
-        "calendar__hours",
-        "calendar__closed_dates",
-        Prefetch("signatures", queryset=Signature.objects.select_related("team", "signed_by")),
-    )
+from .forms import GoalPlannerForm, PlanToSLAForm
+from .goal_planner import STEP_RATE_KEYS, PlanError, compute_plan, stage_label
+from .models import SLA, GoalPlan, LifecycleRecord, Team
+from .selectors import document_queryset
 
 
 @login_required
@@ -65,7 +40,7 @@ def sla_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    sla = get_object_or_404(_document_queryset(), pk=pk)
+    sla = get_object_or_404(document_queryset(), pk=pk)
     signed_team_ids = {signature.team_id for signature in sla.signatures.all()}
     signable = []
     if sla.status == SLA.Status.IN_SIGNATURE:
@@ -88,76 +63,6 @@ def sla_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "links": hooks.collect("sla.links", sla=sla),
         },
     )
-
-
-def _editor(request: HttpRequest, sla: SLA | None) -> HttpResponse:
-    calendar = getattr(sla, "calendar", None) if sla else None
-    initial_sections = None if sla else {"hours": DEFAULT_HOURS}
-    if request.method == "POST":
-        form = SLAForm(request.POST, instance=sla or SLA())
-        calendar_form = CalendarForm(request.POST, prefix="calendar", instance=calendar)
-        formsets = build_formsets(sla, data=request.POST)
-        valid = form.is_valid() & calendar_form.is_valid()
-        # Validate every formset (no short-circuit) so all errors show at once.
-        formsets_valid = [formset.is_valid() for formset in formsets.values()]
-        valid &= all(formsets_valid)
-        if valid:
-            data = {field: form.cleaned_data[field] for field in SLAForm.Meta.fields}
-            origins = {}
-            for section, formset in formsets.items():
-                data[section], origins[section] = formset_rows(formset)
-            data["calendar"] = {
-                **calendar_form.cleaned_data,
-                "hours": data.pop("hours"),
-                "closed_dates": data.pop("closed_dates"),
-            }
-            try:
-                if sla is None:
-                    sla = services.sla_create(by=request.user, data=data)
-                    messages.success(request, _("Draft created."))
-                else:
-                    revision = form.cleaned_data.get("revision") or sla.revision
-                    sla = services.sla_update(sla=sla, by=request.user, revision=revision, data=data)
-                    messages.success(request, _("Draft saved."))
-                return redirect("slas:detail", pk=sla.pk)
-            except ValidationError as exc:
-                apply_service_errors(exc, main=form, calendar=calendar_form, origins=origins)
-            except services.SLAConflict as exc:
-                messages.error(request, exc.message)
-    else:
-        form = SLAForm(instance=sla)
-        calendar_form = CalendarForm(prefix="calendar", instance=calendar)
-        formsets = build_formsets(sla, initial=initial_sections)
-    sections = [(SECTION_TITLES[name], formset) for name, formset in formsets.items()]
-    return render(
-        request,
-        "slas/sla_form.html",
-        {
-            "form": form,
-            "calendar_form": calendar_form,
-            "sections": sections,
-            "sla": sla,
-            "links": hooks.collect("sla.links", sla=sla) if sla else [],
-        },
-    )
-
-
-@login_required
-def sla_create(request: HttpRequest) -> HttpResponse:
-    if not permissions.can_draft_sla(request.user):
-        raise PermissionDenied
-    return _editor(request, None)
-
-
-@login_required
-def sla_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    sla = get_object_or_404(_document_queryset(), pk=pk)
-    if not permissions.can_draft_sla(request.user, sla):
-        raise PermissionDenied
-    if not sla.is_editable:
-        messages.error(request, _("A signed SLA cannot be edited; amend it instead."))
-        return redirect("slas:detail", pk=sla.pk)
-    return _editor(request, sla)
 
 
 def _lifecycle(request: HttpRequest, pk: int, call, success: str) -> HttpResponse:
@@ -195,10 +100,26 @@ def sla_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def sla_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    team = get_object_or_404(Team, pk=int_or_none(request.POST.get("team")) or 0)
-    return _lifecycle(request, pk, lambda sla: services.sla_sign(sla=sla, team=team, by=request.user), _("Signed."))
+    """GET: the confirmation naming the version and the fingerprint of what is signed; POST: the
+    signature of that fingerprint (refused when the content changed since the page was shown)."""
+    params = request.POST if request.method == "POST" else request.GET
+    team = get_object_or_404(Team, pk=int_or_none(params.get("team")) or 0)
+    if request.method == "POST":
+        fingerprint = request.POST.get("fingerprint", "")
+        return _lifecycle(
+            request,
+            pk,
+            lambda sla: services.sla_sign(sla=sla, team=team, by=request.user, fingerprint=fingerprint),
+            _("Signed."),
+        )
+    sla = get_object_or_404(document_queryset(), pk=pk)
+    if not permissions.can_sign_sla(request.user, sla, team):
+        raise PermissionDenied(_("Only a manager of %(team)s may sign for it.") % {"team": team})
+    if sla.status != SLA.Status.IN_SIGNATURE or any(s.team_id == team.pk for s in sla.signatures.all()):
+        messages.info(request, _("There is nothing to sign for %(team)s on this version.") % {"team": team})
+        return redirect("slas:detail", pk=sla.pk)
+    return render(request, "slas/sla_sign_confirm.html", {"sla": sla, "team": team})
 
 
 @login_required
@@ -234,75 +155,48 @@ def sla_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("slas:list")
 
 
-CLAUSES = [
-    ("title", _("Title")),
-    ("marketing_team", _("Marketing team")),
-    ("sales_team", _("Sales team")),
-    ("start_date", _("Start date")),
-    ("end_date", _("End date")),
-    ("currency", _("Currency")),
-    ("company_objectives", _("Company objectives")),
-    ("marketing_role", _("Marketing role and scope")),
-    ("sales_role", _("Sales role and scope")),
-    ("escalation_delay_hours", _("Escalation delay (business hours)")),
-    ("goals", _("Shared SMART goals")),
-    ("commitments", _("Commitments")),
-    ("maturity_rules", _("Maturity rules")),
-    ("milestones", _("Intervention calendar")),
-    ("calendar", _("Working calendar")),
-]
-
-
-def _clause_text(value, team_names: dict[int, str]) -> str:
-    if isinstance(value, list):
-        return "\n".join(_clause_text(item, team_names) for item in value) or "—"
-    if isinstance(value, dict):
-        parts = []
-        for key, item in value.items():
-            if key in {"owner_team"}:
-                item = team_names.get(item, item)
-            if item in (None, "", {}, []):
-                continue
-            parts.append(f"{key}: {item if not isinstance(item, list | dict) else json.dumps(item)}")
-        return "; ".join(parts)
-    return "—" if value in (None, "") else str(value)
-
-
 @login_required
 def sla_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    """Two versions of the same series side by side, clause by clause."""
-    right = get_object_or_404(_document_queryset(), pk=pk)
+    """Two versions of the same series: what changed, section by section, in words."""
+    right = get_object_or_404(document_queryset(), pk=pk)
     other_pk = int_or_none(request.GET.get("other")) or right.amends_id
     versions = SLA.objects.filter(series=right.series).order_by("version")
-    left = versions.exclude(pk=right.pk).filter(pk=other_pk).first() if other_pk else None
-    rows = []
+    left = document_queryset().filter(series=right.series).exclude(pk=right.pk).filter(pk=other_pk).first()
+    sections = []
     if left is not None:
         if left.version > right.version:
             left, right = right, left
-        team_names = dict(Team.objects.values_list("pk", "name"))
-        before, after = left.canonical_content(), right.canonical_content()
-        for key in ("marketing_team", "sales_team"):
-            before[key], after[key] = team_names.get(before[key]), team_names.get(after[key])
-        for key, label in CLAUSES:
-            old, new = _clause_text(before[key], team_names), _clause_text(after[key], team_names)
-            rows.append({"label": label, "old": old, "new": new, "changed": old != new})
+        sections = compare_versions(left, right)
     return render(
         request,
         "slas/sla_compare.html",
-        {"sla": right, "left": left, "right": right, "rows": rows, "versions": versions},
+        {
+            "sla": right,
+            "left": left,
+            "right": right,
+            "sections": sections,
+            "change_count": sum(section.count for section in sections),
+            "versions": versions,
+        },
     )
 
 
 @login_required
 def goal_planner(request: HttpRequest) -> HttpResponse:
-    """Reverse funnel; POST actions: compute, save the plan, or draft an SLA from it."""
+    """Reverse funnel; POST actions: compute, save the plan, or draft an SLA from it.
+    ``?plan=<id>`` reopens one of the person's saved plans (its inputs, computed again)."""
     # Rates may arrive prefilled in the query string (see ``reporting.planner_rates.planner_url``):
     # slas cannot read the leads itself.
     prefill = {key: request.GET[key] for key in (*STEP_RATE_KEYS, "overall_rate") if request.GET.get(key)}
-    form = GoalPlannerForm(request.POST or None, initial={"months": 12, **prefill})
+    saved_plans = GoalPlan.objects.filter(created_by=request.user)
+    reopened = None
+    if request.method == "GET" and "plan" in request.GET:
+        reopened = get_object_or_404(saved_plans, pk=int_or_none(request.GET["plan"]) or 0)
+    data = request.POST or ({**reopened.inputs, "name": reopened.name} if reopened else None)
+    form = GoalPlannerForm(data, initial={"months": 12, **prefill})
     sla_form = PlanToSLAForm(request.POST or None, prefix="sla") if request.POST.get("action") == "create_sla" else None
     plan = None
-    if request.method == "POST" and form.is_valid():
+    if (request.method == "POST" or reopened) and form.is_valid():
         try:
             plan = compute_plan(
                 revenue_target=form.cleaned_data["revenue_target"],
@@ -316,15 +210,23 @@ def goal_planner(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if plan is not None and action == "save":
             if not permissions.can_write(request.user):
-                raise PermissionDenied
+                raise PermissionDenied(
+                    _("A viewer reads only: a team member, a manager or an administrator saves plans.")
+                )
             inputs = {k: str(v) for k, v in form.cleaned_data.items() if v not in (None, "") and k != "name"}
             services.goal_plan_save(
                 by=request.user, name=form.cleaned_data["name"], inputs=inputs, result=plan.as_dict()
             )
-            messages.success(request, _("Plan saved."))
+            messages.success(
+                request,
+                _("Plan “%(name)s” saved: reopen it from “Saved plans”.")
+                % {"name": form.cleaned_data["name"] or _("Untitled plan")},
+            )
         if plan is not None and action == "create_sla":
             if not permissions.can_draft_sla(request.user):
-                raise PermissionDenied
+                raise PermissionDenied(
+                    _("Only an administrator or a manager of a marketing or sales team may draft an SLA.")
+                )
             if sla_form.is_valid():
                 try:
                     with transaction.atomic():
@@ -338,7 +240,7 @@ def goal_planner(request: HttpRequest) -> HttpResponse:
         sla_form = PlanToSLAForm(prefix="sla")
     stages = []
     if plan is not None:
-        stages = [(stage, plan.totals[stage], plan.per_month[stage]) for stage in plan.totals]
+        stages = [(stage_label(stage), plan.totals[stage], plan.per_month[stage]) for stage in plan.totals]
     return render(
         request,
         "slas/goal_planner.html",
@@ -350,5 +252,7 @@ def goal_planner(request: HttpRequest) -> HttpResponse:
             "step_rate_keys": STEP_RATE_KEYS,
             "can_draft": permissions.can_draft_sla(request.user),
             "can_save": permissions.can_write(request.user),
+            "saved_plans": saved_plans.order_by("-created_at", "-pk")[:10],
+            "reopened": reopened,
         },
     )

@@ -332,3 +332,10 @@ class WebhookDeliveriesView(_ManageableWebhooks, GenericAPIView):
         sub = get_object_or_404(self.get_queryset(), pk=pk)
         page = self.paginate_queryset(WebhookDelivery.objects.filter(subscription=sub).order_by("-created_at", "-id"))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any other path under /api/: the API's JSON 404, in DEBUG too (not Django's HTML page)."""
+    from .errors import error_response
+
+    return error_response(request, 404)

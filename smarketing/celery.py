@@ -57,6 +57,11 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.relay_notifications",
         "schedule": crontab(minute="*"),
     },
+    # Every minute: jobs (imports) whose message was lost or whose worker died are taken back.
+    "jobs-relay": {
+        "task": "smarketing.tasks.relay_jobs",
+        "schedule": crontab(minute="*"),
+    },
     # Every minute: re-queue webhook deliveries that are due but whose task vanished
     # (worker killed, broker restarted); the claim in the task makes duplicates harmless.
     "webhook-relay": {

@@ -7,6 +7,7 @@ typo in production fails at start-up instead of at the first request.
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -46,3 +47,13 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def installation_id(database: dict) -> str:
+    """A short stable name for this installation: a digest of the database it writes to.
+
+    Two installations sharing one Redis but not one database get different cache key prefixes
+    (throttle counters, login lock-outs), without anyone having to configure one.
+    """
+    identity = "|".join(str(database.get(key) or "") for key in ("ENGINE", "HOST", "PORT", "NAME"))
+    return "smk-" + hashlib.sha256(identity.encode()).hexdigest()[:12]

@@ -65,6 +65,10 @@ class Job(models.Model):
     message = models.TextField(blank=True)
     params = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # Recovery (smarketing.jobs): a running job's worker renews its lease while it works; a queued
+    # job not claimed by then is published again. Past it, the relay takes the job back.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     objects = JobQuerySet.as_manager()
 

@@ -11,8 +11,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from whitenoise.compress import Compressor as WhiteNoiseCompressor
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, installation_id
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SMARKETING_VAR_DIR", str(BASE_DIR / "var")))
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -56,9 +60,12 @@ INSTALLED_APPS = [
     "leads",
     "reporting",
     "reviews",
+    "bench",
 ]
 
 MIDDLEWARE = [
+    # Outermost: a database or broker outage anywhere below answers 503 with Retry-After.
+    "smarketing.errors.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +101,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "smarketing.context_processors.navigation",
+                "slas.context_processors.role",
+                "reporting.context_processors.unread_notifications",
             ],
         },
     },
@@ -101,7 +110,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'smarketing.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A persistent connection is checked before each request reuses it: after a database
+        # restart the first request of every process reconnects instead of failing.
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker, beat) share the embedded file: wait for locks instead
     # of failing, and take the write lock at BEGIN so that select_for_update-style critical
@@ -112,11 +129,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-smarketing.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds a client is asked to wait (Retry-After of the 503) when the database or broker is away.
+UNAVAILABLE_RETRY_AFTER = env_int("UNAVAILABLE_RETRY_AFTER", 15)
 
-# --- Cache (login throttling, API throttling) ------------------------------------------
+# --- Cache (API and form throttling) -----------------------------------------------------
+# Redis is a hint store here: smarketing.cache fails open (a miss, logged) while Redis is away,
+# with short socket timeouts and no client retries so that no request waits on it.
 REDIS_URL = env_str("REDIS_URL")
+CACHE_SOCKET_TIMEOUT = float(env_str("CACHE_SOCKET_TIMEOUT", "0.5"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "smarketing.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+                "socket_timeout": CACHE_SOCKET_TIMEOUT,
+                "retry": Retry(NoBackoff(), 0),
+            },
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -124,6 +156,12 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# Every cache key (API throttle counters, login lock-outs) starts with this installation's name,
+# so two installations sharing one Redis never share a counter. Default: a digest of the
+# database the installation writes to (smarketing.env.installation_id).
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX") or installation_id(DATABASES["default"])
+for _cache in CACHES.values():
+    _cache.setdefault("KEY_PREFIX", CACHE_KEY_PREFIX)
 
 # --- Reverse proxies ---------------------------------------------------------------------
 # How many reverse proxies you run in front of the app (a TLS terminator counts as one). Each
@@ -179,6 +217,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -190,6 +229,9 @@ STORAGES = {
         )
     },
 }
+# Source maps (most of the vendored megabytes) are for a developer's devtools: served as they
+# are, not gzipped and brotlied at every collectstatic (that was two thirds of its CPU time).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*WhiteNoiseCompressor.SKIP_COMPRESS_EXTENSIONS, "map")
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -233,6 +275,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Above the longest task's hard limit, so a running task is never redelivered twice.
         "visibility_timeout": 3600,
+        # A Redis that does not answer is an outage, not a wait (smarketing.outbox publishes).
+        "socket_connect_timeout": 1,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -259,9 +303,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# How often a worker writes its heartbeat row, and how old one may be for /healthz.
-WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 15)
-WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
+# Background jobs (smarketing.jobs): a running job's lease, renewed every JOB_HEARTBEAT_SECONDS;
+# past it the relay takes the job back (at most JOB_MAX_ATTEMPTS runs, then it is failed).
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 10)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+# A notification claimed by a worker and not marked sent within this time belongs to a dead
+# worker: the relay releases it (reporting.notifications.outbox).
+NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 600)
+# The overdue scan's chunk: follow-ups alerted (or escalated) per transaction, with a constant
+# number of queries per chunk; a scan killed between two chunks resumes after the last one.
+OVERDUE_SCAN_CHUNK = env_int("OVERDUE_SCAN_CHUNK", 1000)
+# How often a worker writes its heartbeat row, and how old one may be for /healthz: a dead worker
+# shows there within 25 s.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 5)
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 20)
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -270,8 +326,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["smarketing.api.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "smarketing.pagination.CountedCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -298,17 +354,40 @@ REST_FRAMEWORK = {
         "smarketing.api.SafeMultiPartParser",
     ],
 }
+API_GUIDE_FILE = BASE_DIR / "docs" / "api.md"
+API_GUIDE = (
+    API_GUIDE_FILE.read_text(encoding="utf-8")
+    if API_GUIDE_FILE.exists()
+    else "SLA between marketing and sales: leads, handoffs, follow-ups, compliance. Guide: docs/api.md."
+)
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
-    "DESCRIPTION": "SLA between marketing and sales: leads, handoffs, follow-ups, compliance. "
-    "Authenticate with `Authorization: Token <key>` (create a token on your profile page or with "
-    '`POST /api/v1/auth/token/`). Errors are `{"detail": "…"}` or `{"field": ["message"]}`.',
+    # The integrator's guide (docs/api.md) is the description /api/docs/ shows above the operations.
+    "DESCRIPTION": API_GUIDE,
     "VERSION": "1.0.0",
+    # 3.1: JSON Schema 2020-12 (``propertyNames``, ``type: [x, "null"]``) and the ``webhooks`` section.
+    "OAS_VERSION": "3.1.0",
+    # Tags per resource (leads, slas, teams, users, webhooks …): the path segment after /api/v1/.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are documented as JSON (forms are still parsed, for browsers and curl -d): a form
+    # cannot say null, a number or an empty list. CSV imports document their multipart body.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # The OpenAPI 3.1 ``webhooks`` section: every event's payload (smarketing.api.webhook_doc).
+    "WEBHOOKS": [
+        "leads.api.webhooks.lead_handed_off",
+        "leads.api.webhooks.lead_accepted",
+        "leads.api.webhooks.lead_rejected",
+        "leads.api.webhooks.followup_overdue",
+        "slas.api.webhooks.sla_activated",
+        "slas.api.webhooks.sla_at_risk",
+        "reporting.api.webhooks.report_ready",
+        "reviews.api.webhooks.review_closed",
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "smarketing.api.add_error_responses",
@@ -395,5 +474,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs each layout step at INFO; fontTools each font subset.
+    "loggers": {name: {"level": "WARNING"} for name in ("axes", "weasyprint", "weasyprint.progress", "fontTools")},
 }

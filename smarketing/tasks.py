@@ -22,3 +22,11 @@ def heartbeat(hostname: str | None = None) -> str:
 def add(x: int, y: int) -> int:
     """A pure round-trip task for health checks and the broker test."""
     return x + y
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def relay_jobs() -> dict:
+    """Publish again the jobs whose message was lost; take back those whose worker died."""
+    from smarketing.jobs import relay_jobs as relay
+
+    return relay()

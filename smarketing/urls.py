@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from reporting import views as reporting_views
 from reporting.notification_views import calendar_feed
+from slas import profile_views
 
-from . import profile_views, views
+from . import api_views, views
 from .throttling import PasswordResetEmailThrottle, PasswordResetThrottle, throttle_page
 
 urlpatterns = [
@@ -24,7 +25,8 @@ urlpatterns = [
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch also saves the choice to the signed-in user's profile.
+    path("i18n/setlang/", profile_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
@@ -34,6 +36,9 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include("smarketing.api_urls")),
+    # Any other path under /api/, with or without a trailing slash: a JSON 404 (and no
+    # APPEND_SLASH redirect, since the path resolves here).
+    re_path(r"^api/.*$", api_views.api_not_found, name="api-not-found"),
     path("slas/", include("slas.urls")),
     path("leads/", include("leads.urls")),
     path("capture/", include("leads.capture_urls")),

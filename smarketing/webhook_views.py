@@ -31,7 +31,7 @@ class WebhookForm(forms.Form):
 
 def _require_manager(request) -> None:
     if not can_manage_webhooks(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(_("Only team managers and administrators manage webhooks."))
 
 
 def _subscription(request, pk: int) -> WebhookSubscription:

@@ -383,27 +383,44 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription, by) -> Non
 
 
 def _queue(delivery_ids: list[int]) -> None:
+    from .outbox import publish
     from .webhook_tasks import deliver_webhook
 
-    try:
-        for delivery_id in delivery_ids:
-            deliver_webhook.delay(delivery_id)
-    except Exception:
-        # The change is already committed: never turn it into an error for the caller.
-        # The rows are pending and due, so the periodic relay sends them once the broker is back.
-        logger.exception("could not queue webhook deliveries %s", delivery_ids)
+    # The rows are pending and due: what cannot be published now, the periodic relay sends later.
+    for delivery_id in delivery_ids:
+        if not publish(deliver_webhook, delivery_id):
+            break
 
 
-def _create_deliveries(subscriptions, event_type: str, obj: dict) -> list[WebhookDelivery]:
-    event_id = uuid.uuid4()
+def absolute_url(path: str) -> str:
+    """``path`` on this installation (``SITE_URL``): the links a payload carries."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def event_id(event_type: str, key: str | None) -> uuid.UUID:
+    """A stable event id: the same event (``key``: what happened to which object) always has the
+    same id on this installation, so a receiver can drop a duplicate (docs/api.md, "Webhooks")."""
+    if key is None:
+        return uuid.uuid4()
+    return uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, settings.SITE_URL), f"{event_type}:{key}")
+
+
+def _create_deliveries(subscriptions, event_type: str, obj: dict, key: str | None = None) -> list[WebhookDelivery]:
+    return _create_deliveries_many(subscriptions, event_type, [(obj, key)])
+
+
+def _create_deliveries_many(subscriptions, event_type: str, events: list[tuple[dict, str | None]]):
+    """One delivery row per (subscription, event), in one insert; their tasks are queued on commit."""
     now = timezone.now()
-    body = {"id": str(event_id), "type": event_type, "created_at": now.isoformat(), "data": obj}
-    payload = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
+    rows = []
+    for obj, key in events:
+        event_id_ = event_id(event_type, key)
+        body = {"id": str(event_id_), "type": event_type, "created_at": now.isoformat(), "data": obj}
+        payload = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+        rows += [
             WebhookDelivery(
                 subscription=sub,
-                event_id=event_id,
+                event_id=event_id_,
                 event_type=event_type,
                 payload=payload,
                 created_at=now,
@@ -411,27 +428,36 @@ def _create_deliveries(subscriptions, event_type: str, obj: dict) -> list[Webhoo
             )
             for sub in subscriptions
         ]
-    )
+    deliveries = WebhookDelivery.objects.bulk_create(rows)
     ids = [d.pk for d in deliveries]
     if ids:
         transaction.on_commit(lambda: _queue(ids))
     return deliveries
 
 
-def emit_event(event_type: str, obj: dict) -> None:
+def emit_event(event_type: str, obj: dict, *, key: str | None = None) -> None:
     """Record ``event_type`` with data ``obj`` for every active subscription to it.
 
     Call inside the service's transaction: the rows commit (and the tasks are queued) with
-    the change that caused the event, or not at all.
+    the change that caused the event, or not at all. ``key`` names the occurrence (e.g.
+    ``"handoff:12:accepted"``): its event id is then stable (:func:`event_id`).
     """
+    emit_events(event_type, [(obj, key)])
+
+
+def emit_events(event_type: str, events: list[tuple[dict, str | None]]) -> None:
+    """:func:`emit_event` for many occurrences at once (a scan's chunk): one query for the
+    subscriptions and one insert for all the deliveries, whatever the number of events."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type: {event_type!r}")
+    if not events:
+        return
     subscriptions = [
         sub for sub in WebhookSubscription.objects.filter(is_active=True) if event_type in (sub.events or [])
     ]
     if subscriptions:
         with transaction.atomic():
-            _create_deliveries(subscriptions, event_type, obj)
+            _create_deliveries_many(subscriptions, event_type, events)
 
 
 @transaction.atomic

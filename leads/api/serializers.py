@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from slas.models import Function, MaturityCategory, Team
 from smarketing import input_guard
+from smarketing.api import AwareDateTimeField, DayOrAwareDateTimeField
 from smarketing.models import Job
 
 from ..imports import IMPORT_FIELDS, read_upload, validate_mapping
 from ..models import Activity, FollowUp, Lead, LeadEvent, Stage, VisitCount
+from ..queries import mark_overdue
 from ..services import LEAD_DATA_FIELDS
 
 
+class LeadListSerializer(serializers.ListSerializer):
+    """A page of leads flags its overdue leads with one query (``leads.queries.mark_overdue``)."""
+
+    def to_representation(self, data):
+        leads = data.all() if hasattr(data, "all") else data
+        return super().to_representation(mark_overdue(leads))
+
+
 class LeadSerializer(serializers.ModelSerializer):
+    lost_from_stage = serializers.ChoiceField(
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text='The stage it was lost from; "" unless lost.'
+    )
     owner_team_name = serializers.CharField(source="owner_team.name", read_only=True)
     owner_username = serializers.CharField(source="owner_user.username", read_only=True, default=None)
     is_overdue = serializers.SerializerMethodField()
@@ -59,6 +73,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "is_overdue",
         ]
         read_only_fields = fields
+        list_serializer_class = LeadListSerializer
 
     def get_is_overdue(self, lead: Lead) -> bool:
         annotated = getattr(lead, "has_overdue", None)
@@ -76,10 +91,30 @@ class LeadCreateResultSerializer(LeadSerializer):
         read_only_fields = fields
 
 
+OCCURRED_AT_HELP = (
+    "When it happened, if earlier than now: an ISO 8601 time with its offset (a time without one is refused); "
+    "never in the future, never before the lead's latest event. Default: now."
+)
+
+
+def _team_field(function: str, help_text: str, **kwargs) -> serializers.PrimaryKeyRelatedField:
+    """A team id restricted to one function, with a message that says which kind of team is expected."""
+    message = {
+        Function.MARKETING: _("No marketing team has the id {pk_value}."),
+        Function.SALES: _("No sales team has the id {pk_value}."),
+    }[function]
+    return serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.filter(function=function),
+        help_text=help_text,
+        error_messages={"does_not_exist": message},
+        **kwargs,
+    )
+
+
 class LeadDataSerializer(serializers.ModelSerializer):
     """The editable fields; validation of values comes from the model."""
 
-    occurred_at = serializers.DateTimeField(required=False, write_only=True)
+    occurred_at = AwareDateTimeField(required=False, write_only=True, help_text=OCCURRED_AT_HELP)
 
     class Meta:
         model = Lead
@@ -91,7 +126,12 @@ class LeadCreateSerializer(LeadDataSerializer):
     stage = serializers.ChoiceField(
         choices=Stage.choices, default=Stage.PROSPECT, help_text="visitor, prospect or mql for a new lead."
     )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
+    team = _team_field(
+        Function.MARKETING,
+        "The marketing team that owns the lead (a team id, see `GET /api/v1/teams/?function=marketing`). "
+        "Default: the caller's marketing team; required when the caller belongs to none.",
+        required=False,
+    )
 
     class Meta(LeadDataSerializer.Meta):
         fields = [*LeadDataSerializer.Meta.fields, "stage", "team"]
@@ -105,42 +145,68 @@ class LeadUpdateSerializer(LeadDataSerializer):
 
 
 class OccurredAtSerializer(serializers.Serializer):
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = AwareDateTimeField(required=False, help_text=OCCURRED_AT_HELP)
 
 
 class TransitionSerializer(OccurredAtSerializer):
-    to = serializers.ChoiceField(choices=Stage.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    expected_stage = serializers.ChoiceField(choices=Stage.choices, required=False)
-    deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, min_value=0)
+    to = serializers.ChoiceField(choices=Stage.choices, help_text="The stage to move to.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why: required to mark a lead `lost`."
+    )
+    expected_stage = serializers.ChoiceField(
+        choices=Stage.choices, required=False, help_text="The stage you saw; 409 when the lead has moved since."
+    )
+    deal_value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        min_value=0,
+        help_text="Won amount, in the SLA's currency (moving to `client`).",
+    )
 
 
 class HandoffSerializer(OccurredAtSerializer):
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.SALES))
+    team = _team_field(Function.SALES, "The sales team that must accept or reject the lead (a team id).")
 
 
 class AcceptSerializer(OccurredAtSerializer):
     owner = serializers.PrimaryKeyRelatedField(
-        queryset=Lead.owner_user.field.related_model.objects.all(), required=False
+        queryset=Lead.owner_user.field.related_model.objects.all(),
+        required=False,
+        help_text="The seller who owns the lead (a user id). Default: the caller when a member of the team.",
     )
 
 
 class RejectSerializer(OccurredAtSerializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(help_text="Why sales refuses the lead (shown to marketing).")
 
 
 class TakeSerializer(OccurredAtSerializer):
-    until = serializers.DateTimeField()
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.SALES), required=False)
+    until = DayOrAwareDateTimeField(
+        help_text="When the lead returns to marketing: a date (the end of that day in the SLA's time zone) "
+        "or a time with its offset; within the maturity rule's maximum days."
+    )
+    team = _team_field(
+        Function.SALES, "The sales team that takes the lead. Default: the caller's only sales team.", required=False
+    )
 
 
 class ReturnSerializer(OccurredAtSerializer):
-    feedback = serializers.CharField(required=False, allow_blank=True, default="")
+    feedback = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the lead goes back (a return without feedback counts against sales).",
+    )
 
 
 class CategorySerializer(OccurredAtSerializer):
-    category = serializers.ChoiceField(choices=MaturityCategory.choices, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.ChoiceField(
+        choices=MaturityCategory.choices, allow_null=True, help_text="1, 2 or 3; null clears the override."
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Why the category differs (required to override)."
+    )
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -165,12 +231,18 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 
 class ActivityInputSerializer(OccurredAtSerializer):
-    kind = serializers.ChoiceField(choices=Activity.Kind.choices)
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices, help_text="What was done.")
     outcome = serializers.ChoiceField(choices=Activity.Outcome.choices, default=Activity.Outcome.DONE)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class LeadEventSerializer(serializers.ModelSerializer):
+    from_stage = serializers.ChoiceField(
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text='The stage before; "" when none.'
+    )
+    to_stage = serializers.ChoiceField(
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text='The stage after; "" when unchanged.'
+    )
     actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
 
     class Meta:
@@ -233,6 +305,18 @@ class FollowUpSerializer(serializers.ModelSerializer):
         return annotated
 
 
+class FollowUpQuerySerializer(serializers.Serializer):
+    """The filters of ``GET /api/v1/followups/``; anything else is a 400 (no silent fallback)."""
+
+    overdue = serializers.BooleanField(required=False, default=False, help_text="true: only open follow-ups past due.")
+    owner = serializers.ChoiceField(
+        choices=["me"], required=False, help_text="`me`: mine, and my teams' unassigned ones."
+    )
+    status = serializers.ChoiceField(
+        choices=FollowUp.Status.choices, required=False, help_text="Only this status (ignored with `overdue`)."
+    )
+
+
 class VisitSerializer(serializers.ModelSerializer):
     month = serializers.DateField(
         help_text="Any day of the month (YYYY-MM-DD) or YYYY-MM.", input_formats=["%Y-%m", "%Y-%m-%d"]
@@ -272,7 +356,7 @@ class ImportSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV, UTF-8 or Latin-1; at most IMPORT_MAX_BYTES (10 MB), IMPORT_MAX_ROWS rows."
     )
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.filter(function=Function.MARKETING), required=False)
+    team = _team_field(Function.MARKETING, "The marketing team that owns the imported leads.", required=False)
     mapping = ImportMappingField(required=False, help_text="{csv column: lead field}; default: same names.")
 
     def validate(self, attrs):

@@ -3,38 +3,36 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slas.models import Function
 from slas.permissions import teams_of
 from smarketing.api import Conflict, SafeFormParser, SafeMultiPartParser
+from smarketing.jobs import job_create
 from smarketing.models import Job
+from smarketing.pagination import CursorPagination, EstimatedCountCursorPagination
 
 from .. import permissions, services
 from ..filters import LeadFilter, lead_list_queryset
 from ..models import Activity, Lead, LeadEvent
-from ..queries import followups_for
+from ..queries import followups_for, mark_followups_overdue
 from . import serializers as s
 
 
 class LeadCursor(CursorPagination):
+    """Newest first; no ``count`` (the lead table is the big one)."""
+
     ordering = ("-created_at", "-pk")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class EventCursor(CursorPagination):
     ordering = ("-occurred_at", "-pk")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 def _call(service, **kwargs):
@@ -77,7 +75,7 @@ class LeadListCreate(generics.ListAPIView):
         stage = values.pop("stage")
         team = values.pop("team", None) or _default_team(request.user)
         if team is None:
-            raise PermissionDenied("Give the marketing team that owns the lead.")
+            raise ValidationError({"team": [_("Give the marketing team that owns the lead (you belong to none).")]})
         lead = _call(
             services.lead_create,
             data=values,
@@ -116,65 +114,141 @@ class LeadDetail(generics.RetrieveAPIView):
         return Response(s.LeadSerializer(lead).data)
 
 
-class LeadAction(APIView):
-    """Base of the POST actions: validate input, call one service, answer with the lead."""
+class _LeadActionView(APIView):
+    """Shared plumbing of the lead actions (not an operation itself): each action below is its own
+    class with its own input serializer, schema and examples."""
 
-    input_serializer: type = s.OccurredAtSerializer
-
-    def run(self, lead: Lead, data: dict):
-        raise NotImplementedError
-
-    def post(self, request, pk: int):
+    def _act(self, request, pk: int, serializer_class: type, service) -> Response:
         lead = get_object_or_404(Lead, pk=pk)
-        data = self.input_serializer(data=request.data)
+        data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
-        _call(self.run, lead=lead, data={**data.validated_data, "by": request.user})
+        _call(service, lead=lead, by=request.user, **data.validated_data)
         return Response(s.LeadSerializer(lead_list_queryset().get(pk=pk)).data)
 
 
-def _action(name: str, serializer: type, run, description: str) -> type:
-    view = type(
-        name,
-        (LeadAction,),
-        {"input_serializer": serializer, "run": lambda self, lead, data: run(lead, data)},
+def _example(name: str, value: dict, summary: str = "") -> OpenApiExample:
+    return OpenApiExample(name, value=value, request_only=True, summary=summary or name)
+
+
+_LEAD_RESPONSE = OpenApiResponse(s.LeadSerializer, "The lead after the action.")
+_STALE = OpenApiResponse(description="The lead changed under you (stale `expected_stage`, a handoff already decided).")
+_OCCURRED_AT = (
+    " `occurred_at` back-dates the event (an ISO 8601 time **with** its offset; never in the future, never "
+    "before the lead's latest event; more than 24 h late it is flagged as a late entry)."
+)
+
+
+class LeadTransition(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_transition",
+        summary="Move a lead along the funnel",
+        description="Move the lead to stage `to`. Marketing moves visitor → prospect → MQL; sales moves "
+        "SQL → opportunity → client. `lost` needs a `reason`; a lost lead reopens to the stage it was lost "
+        "from. `client` may carry the `deal_value` (in the SLA's currency). `expected_stage` makes the call "
+        "safe to retry: 409 when the lead is no longer in that stage." + _OCCURRED_AT,
+        request=s.TransitionSerializer,
+        responses={200: _LEAD_RESPONSE, 409: _STALE},
+        examples=[
+            _example("Qualify as MQL", {"to": "mql", "expected_stage": "prospect"}),
+            _example(
+                "Mark lost", {"to": "lost", "reason": "No budget this year", "occurred_at": "2026-03-02T10:00:00+01:00"}
+            ),
+            _example("Win", {"to": "client", "deal_value": "12000.00", "expected_stage": "opportunity"}),
+        ],
     )
-    view.post = extend_schema(request=serializer, responses={200: s.LeadSerializer}, description=description)(view.post)
-    return view
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.TransitionSerializer, services.lead_transition)
 
 
-LeadTransition = _action(
-    "LeadTransition",
-    s.TransitionSerializer,
-    lambda lead, d: services.lead_transition(lead=lead, **d),
-    "Move the lead (lost needs a reason; a lost lead reopens to its former stage).",
-)
-LeadHandoffView = _action(
-    "LeadHandoffView",
-    s.HandoffSerializer,
-    lambda lead, d: services.lead_handoff(lead=lead, **d),
-    "Hand an MQL to sales.",
-)
-LeadAccept = _action(
-    "LeadAccept",
-    s.AcceptSerializer,
-    lambda lead, d: services.lead_accept(lead=lead, **d),
-    "Accept the pending handoff.",
-)
-LeadReject = _action(
-    "LeadReject", s.RejectSerializer, lambda lead, d: services.lead_reject(lead=lead, **d), "Reject with a reason."
-)
-LeadTake = _action(
-    "LeadTake", s.TakeSerializer, lambda lead, d: services.lead_take(lead=lead, **d), "Take temporarily until a date."
-)
-LeadReturn = _action(
-    "LeadReturn", s.ReturnSerializer, lambda lead, d: services.lead_return(lead=lead, **d), "Return to marketing."
-)
-LeadCategory = _action(
-    "LeadCategory",
-    s.CategorySerializer,
-    lambda lead, d: services.lead_set_category(lead=lead, **d),
-    "Override the maturity category (reason required) or clear the override with null.",
-)
+class LeadHandoffView(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_handoff",
+        summary="Hand an MQL to a sales team",
+        description="Marketing hands an MQL to sales team `team`, which owes a decision (accept or reject) "
+        "within the SLA's handoff-response hours." + _OCCURRED_AT,
+        request=s.HandoffSerializer,
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="A handoff is already pending.")},
+        examples=[_example("Hand off", {"team": 2})],
+    )
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.HandoffSerializer, services.lead_handoff)
+
+
+class LeadAccept(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_accept",
+        summary="Accept the pending handoff",
+        description="Sales accepts the pending handoff: the lead becomes an SQL of the sales team, owned by "
+        "`owner` (default: the caller when a member of that team). Opens the first-contact and contact-attempt "
+        "follow-ups." + _OCCURRED_AT,
+        request=s.AcceptSerializer,
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="No handoff is pending.")},
+        examples=[_example("Accept", {}), _example("Accept for a seller", {"owner": 5})],
+    )
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.AcceptSerializer, services.lead_accept)
+
+
+class LeadReject(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_reject",
+        summary="Reject the pending handoff",
+        description="Sales rejects the pending handoff with a `reason`; the MQL stays with marketing." + _OCCURRED_AT,
+        request=s.RejectSerializer,
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="No handoff is pending.")},
+        examples=[_example("Reject", {"reason": "Not our market"})],
+    )
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.RejectSerializer, services.lead_reject)
+
+
+class LeadTake(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_take",
+        summary="Take a marketing lead temporarily",
+        description="Sales takes a marketing lead for `team` (default: the caller's only sales team) until "
+        "`until`, when the SLA's maturity rule allows it. `until` is a date (the lead returns at the **end** of "
+        "that day in the SLA's time zone) or a time with its offset." + _OCCURRED_AT,
+        request=s.TakeSerializer,
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="A handoff is pending.")},
+        examples=[
+            _example("Take until a day", {"until": "2026-03-20"}),
+            _example("Take until a time", {"until": "2026-03-20T18:00:00+01:00", "team": 2}),
+        ],
+    )
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.TakeSerializer, services.lead_take)
+
+
+class LeadReturn(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_return",
+        summary="Return a lead to marketing",
+        description="Sales returns the lead to marketing for nurturing. `feedback` is asked for, not required: "
+        "a return without feedback counts against sales." + _OCCURRED_AT,
+        request=s.ReturnSerializer,
+        responses={200: _LEAD_RESPONSE},
+        examples=[_example("Return", {"feedback": "Call back in Q3, budget then"})],
+    )
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.ReturnSerializer, services.lead_return)
+
+
+class LeadCategory(_LeadActionView):
+    @extend_schema(
+        operation_id="leads_category",
+        summary="Override the maturity category",
+        description="Override the category derived from the qualification answers (1, 2 or 3; a `reason` is "
+        "required), or clear the override with `category: null`." + _OCCURRED_AT,
+        request=s.CategorySerializer,
+        responses={200: _LEAD_RESPONSE},
+        examples=[
+            _example("Override", {"category": 1, "reason": "Signed a letter of intent"}),
+            _example("Clear", {"category": None}),
+        ],
+    )
+    def post(self, request, pk: int):
+        return self._act(request, pk, s.CategorySerializer, services.lead_set_category)
 
 
 class LeadActivities(generics.ListAPIView):
@@ -209,24 +283,27 @@ class LeadHistory(generics.ListAPIView):
         return LeadEvent.objects.filter(lead_id=self.kwargs["pk"]).select_related("actor")
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("overdue", bool, description="Only open follow-ups past due."),
-        OpenApiParameter("owner", str, description="`me`: mine or my teams' unassigned ones."),
-        OpenApiParameter("status", str, description="open, done or cancelled"),
-    ]
-)
+@extend_schema(parameters=[s.FollowUpQuerySerializer])
 class FollowUpList(generics.ListAPIView):
+    """Follow-ups (SLA obligations and review action items), soonest due first."""
+
     serializer_class = s.FollowUpSerializer
     filterset_class = None
+    pagination_class = EstimatedCountCursorPagination
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return None if page is None else mark_followups_overdue(page)
 
     def get_queryset(self):
-        params = self.request.query_params
+        # A plain dict, not the QueryDict: DRF reads an empty form value as "not given".
+        query = s.FollowUpQuerySerializer(data=self.request.query_params.dict())
+        query.is_valid(raise_exception=True)
         return followups_for(
             self.request.user,
-            mine=params.get("owner") == "me",
-            overdue=params.get("overdue") in {"1", "true", "True"},
-            status=params.get("status"),
+            mine=query.validated_data.get("owner") == "me",
+            overdue=query.validated_data["overdue"],
+            status=query.validated_data.get("status"),
         )
 
 
@@ -267,18 +344,15 @@ def queue_import(*, mapping: dict | None, team, by, text: str = "", name: str = 
     """
     from ..imports import read
     from ..models import ImportFile
-    from ..tasks import lead_import
 
     if import_file is None:
         headers, _rows = read(text)
         import_file = ImportFile.objects.create(created_by=by, team=team, name=name[:255], headers=headers, text=text)
-    job = Job.objects.create(
+    return job_create(
         kind=Job.Kind.LEAD_IMPORT,
-        created_by=by,
+        by=by,
         params={"import_file": import_file.pk, "mapping": mapping or {}, "team": team.pk if team else None},
     )
-    transaction.on_commit(lambda: lead_import.delay(job.pk))
-    return job
 
 
 class JobDetail(generics.RetrieveAPIView):

@@ -9,8 +9,6 @@ from rest_framework.test import APIClient
 
 from leads import services
 from leads.models import Lead, LeadEvent, Stage, VisitCount
-from slas.models import SLA
-from slas.tests.factories import make_sla
 from smarketing.models import Job
 
 
@@ -22,18 +20,6 @@ def api():
         return client
 
     return as_user
-
-
-@pytest.fixture
-def sla(roles):
-    today = dt.date.today()
-    return make_sla(
-        roles.marketing,
-        roles.sales,
-        start=today - dt.timedelta(days=400),
-        end=today + dt.timedelta(days=400),
-        status=SLA.Status.ACTIVE,
-    )
 
 
 def mql(roles, email="mql@example.com", occurred_at=None, **answers):
@@ -85,7 +71,7 @@ def test_create_back_dated_and_bad_input(roles, api):
     assert event.is_late_entry
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     response = client.post("/api/v1/leads/", {"email": "f@example.com", "occurred_at": future}, format="json")
-    assert response.status_code == 400 and "occurred_at" in response.json()
+    assert response.status_code == 400 and "occurred_at" in response.json()["errors"]
     assert client.post("/api/v1/leads/", {"email": "not-an-email"}, format="json").status_code == 400
     assert client.post("/api/v1/leads/", {"stage": "client"}, format="json").status_code == 400
 
@@ -209,5 +195,5 @@ def test_a_binary_upload_is_refused_with_a_field_error_and_no_job(roles, api):
         "/api/v1/imports/", {"file": SimpleUploadedFile("logo.png", PNG_BYTES)}, format="multipart"
     )
     assert response.status_code == 400
-    assert "not a CSV text file" in response.json()["file"][0]
+    assert "not a CSV text file" in response.json()["errors"]["file"][0]
     assert not Job.objects.exists()

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from leads import services
 from leads.models import FollowUp, Lead, Stage
-from reporting.notifications import followups_alert_overdue, followups_escalate_overdue
+from reporting.notifications.overdue import followups_alert_overdue, followups_escalate_overdue
 from slas import services as sla_services
 from slas.models import (
     MAX_ATTEMPTS,

@@ -35,7 +35,7 @@ def test_a_file_over_the_size_limit_is_refused_before_anything_is_stored(roles, 
     settings.IMPORT_MAX_BYTES = 1000
     content = b"email\n" + b"".join(f"l{n}@example.com\n".encode() for n in range(100))
     response = _upload(api, roles, content)
-    assert response.status_code == 400 and "too large" in response.json()["file"][0]
+    assert response.status_code == 400 and "too large" in response.json()["errors"]["file"][0]
     client.force_login(roles.mkt_member)
     page = client.post(
         reverse("leads:import"), {"file": SimpleUploadedFile("l.csv", content), "team": roles.marketing.pk}
@@ -47,7 +47,7 @@ def test_a_file_over_the_size_limit_is_refused_before_anything_is_stored(roles, 
 def test_a_file_over_the_row_limit_is_refused(roles, api, settings):
     settings.IMPORT_MAX_ROWS = 3
     response = _upload(api, roles, b"email\na@x.io\nb@x.io\nc@x.io\nd@x.io\n")
-    assert response.status_code == 400 and "At most 3 rows" in response.json()["file"][0]
+    assert response.status_code == 400 and "At most 3 rows" in response.json()["errors"]["file"][0]
     assert not ImportFile.objects.exists()
 
 

@@ -10,20 +10,6 @@ from django.urls import reverse
 
 from leads import services
 from leads.models import CaptureForm, Lead, LeadEvent, Stage
-from slas.models import SLA
-from slas.tests.factories import make_sla
-
-
-@pytest.fixture
-def sla(roles):
-    today = dt.date.today()
-    return make_sla(
-        roles.marketing,
-        roles.sales,
-        start=today - dt.timedelta(days=400),
-        end=today + dt.timedelta(days=400),
-        status=SLA.Status.ACTIVE,
-    )
 
 
 def mql(roles, email="v@example.com", **answers):
@@ -160,9 +146,12 @@ def test_list_and_board_query_counts_do_not_grow(roles, client, django_assert_ma
     for n in range(size):
         services.lead_create(data={"email": f"q{n}@example.com"}, team=roles.marketing, by=roles.mkt_member)
     client.force_login(roles.viewer)
-    with django_assert_max_num_queries(10):
+    # Ten for the page, one for the navigation's unread-notifications badge (every page has it).
+    with django_assert_max_num_queries(11):
         assert client.get(reverse("leads:list") + "?page_size=50").status_code == 200
-    with django_assert_max_num_queries(16):
+    # The board adds three fixed queries: deal totals, the shown cards' pending handoffs, the
+    # dialog's sales teams — none per card.
+    with django_assert_max_num_queries(19):
         assert client.get(reverse("leads:board")).status_code == 200
 
 

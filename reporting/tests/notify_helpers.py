@@ -88,10 +88,33 @@ class SinkHandler:
         return "250 OK"
 
 
-def start_sink(port: int):
+class HoldingSinkHandler(SinkHandler):
+    """Accepts every message with ``250``, then holds the first session that sends ``QUIT``.
+
+    The client is then past the server's acceptance and waiting on the socket: the moment a test
+    kills the sender from outside, as a crash right after the ``250`` would.
+    """
+
+    def __init__(self, hold_seconds: float = 60):
+        super().__init__()
+        import threading
+
+        self.hold_seconds = hold_seconds
+        self.holding = threading.Event()
+
+    async def handle_QUIT(self, server, session, envelope):
+        import asyncio
+
+        if not self.holding.is_set():
+            self.holding.set()
+            await asyncio.sleep(self.hold_seconds)
+        return "221 Bye"
+
+
+def start_sink(port: int, handler: SinkHandler | None = None):
     from aiosmtpd.controller import Controller
 
-    handler = SinkHandler()
+    handler = handler or SinkHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, handler

@@ -61,7 +61,7 @@ def test_a_bad_month_is_a_400_with_a_message(client, sla, month, fragment):
     with time_machine.travel(NOW, tick=False):
         response = client.get(f"/api/v1/slas/{sla.pk}/status/", {"month": month})
     assert response.status_code == 400
-    assert fragment in response.json()["month"][0]
+    assert fragment in response.json()["errors"]["month"][0]
 
 
 def test_a_draft_sla_has_no_status(client, roles):

@@ -10,13 +10,9 @@ from django.db import connection
 
 from leads.models import FollowUp
 from reporting.models import Notification, OverdueAlert
-from reporting.notifications import (
-    digest_date_due,
-    digest_dispatch,
-    followups_alert_overdue,
-    followups_escalate_overdue,
-    notify_at_risk,
-)
+from reporting.notifications.at_risk import notify_at_risk
+from reporting.notifications.digests import digest_date_due, digest_dispatch
+from reporting.notifications.overdue import followups_alert_overdue, followups_escalate_overdue
 from slas.models import Profile
 
 from .notify_helpers import active_sla, followup, set_profile
@@ -49,8 +45,16 @@ def test_it_alerts_the_owner_once_when_a_followup_becomes_overdue(roles, sla, dj
     assert notification.dedupe_key == f"followup:{overdue.pk}:owner"
     assert len(mail.outbox) == 1
     assert "Overdue" in mail.outbox[0].subject
-    assert "2026-11-20 16:00" in mail.outbox[0].body  # the recipient's (Paris) time
+    body = mail.outbox[0].body
+    assert "2026-11-20 16:00" in body  # the recipient's (Paris) time
     assert "2026-11-20 16:00" in mail.outbox[0].alternatives[0].content
+    # Enough to act without opening anything: lead, stage, owner, lateness, the SLA rule, links to act.
+    assert "Lead: Ada Lovelace" in body and "Stage: Prospect" in body
+    assert f"Owner: {roles.sales_member.get_full_name() or roles.sales_member.username}" in body
+    assert "Due: 2026-11-20 16:00 CET · 0.1 business hours late" in body  # 5 minutes
+    assert "SLA rule: First contact due within 4 business hours of" in body and sla.title in body
+    assert f"Log a call: http://127.0.0.1:8000/leads/{overdue.lead_id}/" in body
+    assert f"Reassign: http://127.0.0.1:8000/leads/{overdue.lead_id}/edit/" in body
 
 
 def test_it_alerts_the_team_members_when_the_followup_has_no_owner(roles, sla, django_capture_on_commit_callbacks):
@@ -146,9 +150,12 @@ def test_digest_users_get_one_grouped_daily_digest(roles, sla, django_capture_on
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [roles.sales_manager.email]
-    assert "Overdue follow-up (1)" in message.body
-    assert "Escalation to manager (2)" in message.body
-    assert "Escalation to manager (2)" in message.alternatives[0].content
+    # Grouped by SLA, each item with its kind, lead, link and due time.
+    assert f"{sla.title} (3)" in message.body
+    assert message.body.count("- Escalation to manager: Ada Lovelace") == 2
+    assert message.body.count("- Overdue follow-up: Ada Lovelace") == 1
+    assert "/leads/" in message.body and "due 11/20/2026 4 p.m." in message.body
+    assert f"{sla.title} (3)" in message.alternatives[0].content
     assert not Notification.objects.filter(status=Notification.Status.DIGESTED).exists()
 
 
@@ -160,8 +167,10 @@ def test_at_risk_alerts_once_per_sla_commitment_and_month(roles, sla, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         assert notify_at_risk(sla, "2026-11", rows) == 1
         assert notify_at_risk(sla, "2026-11", rows) == 0
+    with django_capture_on_commit_callbacks(execute=True):  # a later scan, a later e-mail
         assert notify_at_risk(sla, dt.date(2026, 12, 1), rows) == 1
     assert set(Notification.objects.values_list("recipient__username", flat=True)) == {"sales_manager"}
+    assert len(mail.outbox) == 2
     assert "First contact in time" in mail.outbox[0].subject
 
 
@@ -202,7 +211,7 @@ def test_concurrent_scans_alert_once(roles):
     ],
 )
 def test_the_escalation_delay_counts_business_hours_across_dst_and_holidays(roles, sla, due_at, escalate_at):
-    from reporting.notifications import escalation_time
+    from reporting.notifications.overdue import escalation_time
 
     assert escalation_time(followup(sla, due_at=due_at, owner_user=roles.sales_member)) == escalate_at
 
@@ -233,3 +242,53 @@ def test_alerts_of_a_digest_that_failed_for_good_go_into_the_next_digest(roles, 
         assert digest_dispatch() == 1
     latest = Notification.objects.get(dedupe_key="digest:2026-11-22")
     assert len(latest.payload["items"]) == 1
+
+
+def test_one_scans_alerts_to_one_person_arrive_as_one_email(roles, sla, django_capture_on_commit_callbacks):
+    """Three follow-ups overdue in one scan: their owner gets one e-mail listing the three, each with its
+    facts and links to act, and every row is sent; the managers' escalations are grouped the same way."""
+    late = [followup(sla, due_at=DUE - dt.timedelta(minutes=m), owner_user=roles.sales_member) for m in (0, 30, 60)]
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert followups_alert_overdue() == 3
+    assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
+    message = mail.outbox[0]
+    assert message.to == [roles.sales_member.email]
+    assert message.subject.startswith("3 alerts need you") and "Overdue follow-up: 3" in message.subject
+    for item in late:
+        assert f"Log a call: http://127.0.0.1:8000/leads/{item.lead_id}/" in message.body
+        assert f"/leads/{item.lead_id}/edit/" in message.alternatives[0].content
+    assert "business hours late" in message.body and "Rule: First contact due within 4 business hours" in message.body
+    rows = Notification.objects.filter(kind=Notification.Kind.OVERDUE)
+    assert rows.count() == 3 and set(rows.values_list("status", flat=True)) == {Notification.Status.SENT}
+    first = rows.order_by("pk").first()
+    assert message.extra_headers["Message-ID"].startswith(f"<notification-{first.pk}.")
+
+    mail.outbox.clear()
+    monday = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # past the 4 business hours of each
+    with time_machine.travel(monday, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert followups_escalate_overdue() == 3
+    to_manager = [m for m in mail.outbox if m.to == [roles.sales_manager.email]]
+    assert len(to_manager) == 1 and "Escalation to manager: 3" in to_manager[0].subject
+
+
+def test_a_grouped_alert_is_claimed_whole_and_released_whole(roles, sla, settings):
+    """Each row of a group is claimed by one delivery only; SMTP away releases them all for a retry."""
+    from reporting.notifications.outbox import notification_deliver
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 8499, 2  # nothing listens
+    with time_machine.travel(NOW, tick=False):
+        for minutes in (0, 30):
+            followup(sla, due_at=DUE - dt.timedelta(minutes=minutes), owner_user=roles.sales_member)
+        followups_alert_overdue()
+        first, second = Notification.objects.order_by("pk")
+        assert notification_deliver(notification_id=first.pk) is False  # refused: both released
+        for row in Notification.objects.all():
+            assert (row.status, row.claimed_at, row.attempts) == (Notification.Status.QUEUED, None, 1)
+            assert row.next_attempt_at > NOW and "Error" in row.last_error
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        assert notification_deliver(notification_id=second.pk) is True  # the second row takes the first along
+        assert notification_deliver(notification_id=first.pk) is False
+    assert len(mail.outbox) == 1 and "2 alerts need you" in mail.outbox[0].subject
+    assert set(Notification.objects.values_list("status", flat=True)) == {Notification.Status.SENT}

@@ -10,13 +10,12 @@ from django.db import connection
 
 from reporting import tasks
 from reporting.models import Notification
-from reporting.notifications import (
+from reporting.notifications.monthly import monthly_reports_due, report_month_due
+from reporting.notifications.outbox import (
     RETRY_WINDOW,
-    monthly_reports_due,
     notification_deliver,
     notification_queue,
     notifications_relay,
-    report_month_due,
     retry_delay,
 )
 from slas.models import SLA
@@ -204,7 +203,7 @@ def test_every_periodic_entry_names_a_registered_task_with_late_acks_and_time_li
 def test_concurrent_monthly_runs_queue_each_recipient_once(roles):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent row locks need PostgreSQL")
-    from reporting.notifications import monthly_report_send
+    from reporting.notifications.monthly import monthly_report_send
 
     report = make_report(active_sla(roles), dt.date(2026, 10, 1))
     barrier = threading.Barrier(3)
@@ -228,3 +227,30 @@ def test_concurrent_monthly_runs_queue_each_recipient_once(roles):
     assert sorted(counts) == [0, 0, 2]
     assert monthly_report_send(report=report) == 0
     assert sorted(m.to[0] for m in mail.outbox) == sorted([roles.mkt_manager.email, roles.sales_manager.email])
+
+
+def test_a_resend_after_a_death_before_the_commit_is_the_same_message(
+    roles, settings, django_capture_on_commit_callbacks
+):
+    """Every attempt of one notification carries one Message-ID, so mail systems see a resend as one message."""
+    from reporting.notifications.outbox import message_id
+
+    port = free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    controller, sink = start_sink(port)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            notification = _queued(roles)
+        # The server accepted it, then the worker died before its commit: the relay finds the row claimed, not sent.
+        Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.QUEUED, sent_at=None)
+        assert notification_deliver(notification_id=notification.pk) is True
+        other = notification_queue(
+            kind=Notification.Kind.AT_RISK, recipient=roles.mkt_manager, dedupe_key="other", payload={}, subject="x"
+        )
+    finally:
+        controller.stop()
+    ids = [envelope.content.decode().split("Message-ID: ")[1].split()[0] for envelope in sink.messages]
+    assert ids == [message_id(notification)] * 2
+    assert ids[0].startswith(f"<notification-{notification.pk}.{roles.sales_manager.pk}@")
+    assert message_id(other) != ids[0]

@@ -36,7 +36,7 @@ def test_any_version_of_the_sla_finds_the_series_reviews(roles, sla, review):
 
 def test_a_bad_month_is_a_400(roles, review):
     response = _client(roles.viewer).get("/api/v1/reviews/", {"month": "February"})
-    assert response.status_code == 400 and "month" in response.json()
+    assert response.status_code == 400 and "month" in response.json()["errors"]
 
 
 def test_the_detail_has_the_agenda_decisions_and_action_items(roles, review, now):
@@ -104,7 +104,7 @@ def test_bad_action_items_are_field_errors(roles, review, now, payload, field):
         for key, value in payload.items()
     }
     response = _client(roles.mkt_manager).post(f"/api/v1/reviews/{review.pk}/action-items/", payload, format="json")
-    assert response.status_code == 400 and field in response.json(), response.json()
+    assert response.status_code == 400 and field in response.json()["errors"], response.json()
     assert not review.action_items.exists()
 
 
@@ -114,7 +114,7 @@ def test_a_bad_proposal_is_a_field_error(roles, review, now):
         {"text": "x", "proposal": "target", "commitment_key": "mql_acceptance_rate", "proposed_value": "150"},
         format="json",
     )
-    assert response.status_code == 400 and "proposed_value" in response.json()
+    assert response.status_code == 400 and "proposed_value" in response.json()["errors"]
 
 
 def test_members_and_viewers_get_a_403(roles, review, now):

@@ -15,12 +15,13 @@ from pypdf import PdfReader
 
 from leads import services as lead_services
 from reporting.models import Notification
-from reporting.notifications import notification_deliver, notifications_relay
+from reporting.notifications.outbox import notification_deliver, notifications_relay
 from reviews import services
 from reviews.models import Review
 from slas.models import Profile
 from smarketing import webhooks
 from smarketing.models import WebhookDelivery, WebhookSubscription
+from smarketing.tests.english import english_words, typed_text, visible_text
 
 from .conftest import NOW
 
@@ -109,6 +110,8 @@ def test_each_participant_gets_the_minutes_once_in_their_language(roles, held, d
     assert "First contact in time: 2 business hours for category 1" in html
     assert french.subject.startswith("Compte rendu")
     assert "Décisions" in french.body
+    french_text = f"{french.subject}\n{french.body}\n{visible_text(french.alternatives[0][0])}"
+    assert english_words(french_text, typed_text()) == [], french_text
     name, content, mimetype = english.attachments[0]
     assert mimetype == "application/pdf" and name.endswith(".pdf")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)

@@ -15,8 +15,9 @@ from reporting.models import Notification
 from reporting.services import report_compute
 from reviews import services
 from reviews.models import Review
-from slas.models import Milestone
+from slas.models import Milestone, Profile
 from slas.tests.factories import UserFactory
+from smarketing.tests.english import english_words, typed_text, visible_text
 
 from .conftest import FEBRUARY, NOW
 
@@ -89,6 +90,15 @@ def test_each_manager_gets_one_invitation_with_an_ics_request(roles, report):
     assert event.decoded("DTSTART") == review.scheduled_at
     attendees = sorted(str(a) for a in event.get("ATTENDEE"))
     assert attendees == ["mailto:mkt_manager@example.com", "mailto:sales_manager@example.com"]
+
+
+def test_a_french_manager_gets_the_invitation_in_french(roles, february, now, django_capture_on_commit_callbacks):
+    Profile.objects.update_or_create(user=roles.sales_manager, defaults={"language": "fr"})
+    with django_capture_on_commit_callbacks(execute=True):
+        report_compute(sla=february.sla, month=FEBRUARY)
+    message = next(m for m in mail.outbox if m.to == ["sales_manager@example.com"])
+    text = f"{message.subject}\n{message.body}\n{visible_text(message.alternatives[0][0])}"
+    assert "Revue" in message.subject and english_words(text, typed_text()) == [], text
 
 
 def test_rescheduling_bumps_the_sequence_and_updates_every_participant(

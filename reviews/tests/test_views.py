@@ -241,7 +241,7 @@ def test_the_pages_in_french(roles, review, client):
     client.force_login(roles.mkt_manager)
     client.cookies["django_language"] = "fr"
     html = client.get(review.get_absolute_url()).content.decode()
-    assert "Revue de février 2026" in html and "Tableau de bord du mois" in html
+    assert "Revue mensuelle : février 2026" in html and "Tableau de bord du mois" in html
     assert "Manqué :" in html and "Qualité des MQL" in html
 
 

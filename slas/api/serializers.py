@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from slas.goal_planner import STEP_RATE_KEYS
@@ -63,13 +66,34 @@ class GoalSerializer(serializers.ModelSerializer):
         fields = ["specific", "metric", "target", "achievable", "deadline"]
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "First-contact delay per maturity category, in business hours: keys `1`, `2`, `3`, values "
+        'numbers, e.g. `{"1": 2, "3": 24}`. A category not listed uses `hours`.',
+        "propertyNames": {"enum": ["1", "2", "3"]},
+        "additionalProperties": {"type": "number", "minimum": 0},
+        "example": {"1": 2, "3": 24},
+    }
+)
+class CategoryHoursField(serializers.JSONField):
+    """Validated by the model (``Commitment.clean``): one rule, one place."""
+
+
 class CommitmentSerializer(serializers.ModelSerializer):
-    side = serializers.CharField(read_only=True)
-    unit = serializers.CharField(read_only=True)
+    side = serializers.CharField(read_only=True, help_text="Who owes it: marketing, sales or shared.")
+    unit = serializers.CharField(read_only=True, help_text="percent (0–100), count or amount (SLA currency).")
+    category_hours = CategoryHoursField(required=False)
 
     class Meta:
         model = Commitment
         fields = ["key", "side", "unit", "target", "hours", "attempts", "days", "category_hours"]
+        extra_kwargs = {
+            "target": {"help_text": "In the commitment's unit: a percentage 0–100, a count, or an amount."},
+            "hours": {"help_text": "Delay in business hours (handoff response, first contact)."},
+            "attempts": {"help_text": "Contact attempts required (contact_attempts)."},
+            "days": {"help_text": "Within how many business days (contact_attempts)."},
+        }
 
 
 class MaturityRuleSerializer(serializers.ModelSerializer):
@@ -86,7 +110,18 @@ class MilestoneSerializer(serializers.ModelSerializer):
         fields = ["title", "owner_team", "due_date", "repeats_monthly"]
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$", "example": "09:00:00"}
+)
+class TimeOfDayField(serializers.TimeField):
+    """A wall-clock time in the SLA's time zone (HH:MM or HH:MM:SS): no offset, unlike an instant."""
+
+
 class WorkingHoursSerializer(serializers.ModelSerializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday … 6 = Sunday.")
+    start = TimeOfDayField(help_text="Local start, in the calendar's time zone.")
+    end = TimeOfDayField(help_text="Local end (after start).")
+
     class Meta:
         model = WorkingHours
         fields = ["weekday", "start", "end"]
@@ -105,6 +140,16 @@ class CalendarSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkingCalendar
         fields = ["time_zone", "country", "subdivision", "hours", "closed_dates"]
+        extra_kwargs = {
+            "time_zone": {
+                "help_text": "IANA zone of the SLA's clock (months, business hours, dates): e.g. Europe/Paris. "
+                "Default: the server's zone."
+            },
+            "country": {
+                "help_text": 'ISO 3166 country whose public holidays are closed days. Default "FR"; "" for none.'
+            },
+            "subdivision": {"help_text": "Region of the country, for regional holidays (e.g. 57 for Moselle)."},
+        }
 
 
 class SignatureSerializer(serializers.ModelSerializer):
@@ -177,28 +222,51 @@ class SLASerializer(serializers.ModelSerializer):
 
 class SignInputSerializer(serializers.Serializer):
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all())
+    fingerprint = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text=(
+            "The `fingerprint` of the version as you read it: if its content changed since, the signature "
+            "is refused with 409. Recommended."
+        ),
+    )
 
 
 class WithdrawInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class GoalPlanInputSerializer(serializers.Serializer):
-    revenue_target = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0)
-    average_deal_size = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0)
-    months = serializers.IntegerField(min_value=1, max_value=120, default=12)
-    overall_rate = serializers.DecimalField(
-        max_digits=6, decimal_places=3, required=False, allow_null=True, help_text="prospect→client, in %"
+RATE_HELP = "A percentage above 0 and at most 100: 2 means 2 %, 0.02 means 0.02 % (not 2 %)."
+
+
+def _rate_field(label: str) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0.001"),
+        max_value=Decimal(100),
+        help_text=f"{label}, in %. {RATE_HELP}",
     )
-    save = serializers.BooleanField(default=False)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class GoalPlanInputSerializer(serializers.Serializer):
+    revenue_target = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), help_text="Revenue to reach, in your currency."
+    )
+    average_deal_size = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), help_text="Revenue of one client, same currency."
+    )
+    months = serializers.IntegerField(min_value=1, max_value=120, default=12, help_text="Period of the target.")
+    overall_rate = _rate_field("Overall prospect → client rate (instead of the step rates)")
+    save = serializers.BooleanField(default=False, help_text="true: also save the plan (201; writers only).")
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="The saved plan's name.")
 
     def get_fields(self):
         fields = super().get_fields()
         for key in STEP_RATE_KEYS:
-            fields[key] = serializers.DecimalField(
-                max_digits=6, decimal_places=3, required=False, allow_null=True, help_text="in %"
-            )
+            fields[key] = _rate_field(key.replace("_to_", " → ").replace("_", " ").capitalize() + " rate")
         return fields
 
 

@@ -69,6 +69,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 )
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = UserSerializer
+    cursor_ordering = ("username",)
 
     def get_queryset(self):
         return (
@@ -203,7 +204,10 @@ class SLAViewSet(
         team = serializer.validated_data["team"]
         if team.pk not in (sla.marketing_team_id, sla.sales_team_id):
             raise ValidationError({"team": ["This team is not a party to the SLA."]})
-        signature = self._transition(request, lambda: services.sla_sign(sla=sla, team=team, by=request.user))
+        fingerprint = serializer.validated_data.get("fingerprint")
+        signature = self._transition(
+            request, lambda: services.sla_sign(sla=sla, team=team, by=request.user, fingerprint=fingerprint)
+        )
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

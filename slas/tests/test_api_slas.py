@@ -93,9 +93,9 @@ def test_bad_input_gives_json_field_errors(roles):
     data["commitments"] = [{"key": "mql_acceptance_rate", "target": "150"}]
     response = client_for(roles.mkt_manager).post("/api/v1/slas/", data, format="json")
     assert response.status_code == 400
-    assert "end_date" in response.json() and "commitments[0].target" in response.json()
+    assert "end_date" in response.json()["errors"] and "commitments.0.target" in response.json()["errors"]
     bad_type = client_for(roles.mkt_manager).post("/api/v1/slas/", {"title": 3, "start_date": "x"}, format="json")
-    assert bad_type.status_code == 400 and "start_date" in bad_type.json()
+    assert bad_type.status_code == 400 and "start_date" in bad_type.json()["errors"]
 
 
 def test_patch_a_draft_and_a_stale_revision_conflicts(roles):
@@ -174,7 +174,7 @@ def test_goal_plan_computes_and_saves(roles):
     saved = client_for(roles.mkt_member).post("/api/v1/goal-plans/", {**data, "save": True, "name": "2026"})
     assert saved.status_code == 201 and GoalPlan.objects.get(pk=saved.json()["id"]).name == "2026"
     bad = client.post("/api/v1/goal-plans/", {"revenue_target": "1000", "average_deal_size": "10"})
-    assert bad.status_code == 400 and "overall_rate" in bad.json()
+    assert bad.status_code == 400 and "overall_rate" in bad.json()["errors"]
     assert client.post("/api/v1/goal-plans/", {**data, "overall_rate": "0"}).status_code == 400
 
 

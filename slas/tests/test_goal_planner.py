@@ -11,8 +11,8 @@ def test_the_seed_example_gives_100_clients_and_5000_prospects():
     plan = compute_plan(revenue_target=1_000_000, average_deal_size=10_000, months=12, overall_rate=2)
     assert plan.totals == {"prospects": 5000, "clients": 100}
     assert plan.per_month == {"prospects": 417, "clients": 9}
-    assert plan.formulas[0] == "clients = ⌈1000000 ÷ 10000⌉ = 100"
-    assert plan.formulas[1] == "prospects = ⌈100 ÷ 2 %⌉ = 5000"
+    assert plan.formulas[0] == "Clients = ⌈1000000 ÷ 10000⌉ = 100"
+    assert plan.formulas[1] == "Prospects = ⌈100 ÷ 2 %⌉ = 5000"
 
 
 def test_per_step_rates_round_up_at_each_step():

@@ -17,8 +17,8 @@ from slas import services
 from slas.models import SLA, Commitment, MaturityRule, WorkingCalendar
 from slas.tests.factories import make_sla
 from slas.tests.test_api_slas import payload
+from slas.tests.test_editor import posted
 from slas.tests.test_services_lifecycle import draft_data
-from slas.tests.test_views_slas import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ pytestmark = pytest.mark.django_db
 def test_the_service_refuses_out_of_bound_parameters_with_a_field_error(roles, section, row, field):
     with pytest.raises(ValidationError) as refused:
         services.sla_create(by=roles.mkt_manager, data=draft_data(roles, **{section: [row]}))
-    assert f"{section}[0].{field}" in refused.value.message_dict
+    assert f"{section}.0.{field}" in refused.value.message_dict
     assert not SLA.objects.exists()
 
 
@@ -98,7 +98,7 @@ def test_a_calendar_needs_an_hour_of_work_a_week_and_at_most_366_closed_dates(ro
                 roles, calendar={**thin, "hours": [{"weekday": 0, "start": dt.time(9), "end": dt.time(9, 59)}]}
             ),
         )
-    assert "hours" in refused.value.message_dict
+    assert "calendar.hours" in refused.value.message_dict
     closed = [{"date": dt.date(2026, 1, 1) + dt.timedelta(days=n)} for n in range(367)]
     with pytest.raises(ValidationError) as refused:
         services.sla_create(
@@ -112,7 +112,7 @@ def test_a_calendar_needs_an_hour_of_work_a_week_and_at_most_366_closed_dates(ro
                 },
             ),
         )
-    assert "closed_dates" in refused.value.message_dict
+    assert "calendar.closed_dates" in refused.value.message_dict
     assert WorkingCalendar.check_working_time([(0, dt.time(9), dt.time(10))]) == {}
 
 
@@ -123,24 +123,24 @@ def test_the_api_answers_400_with_the_field(roles):
     body["commitments"][1]["hours"] = "99999.99"
     response = client.post("/api/v1/slas/", body, format="json")
     assert response.status_code == 400
-    assert response.json()["commitments"]["1"]["hours"]  # the field, with its message
+    assert response.json()["errors"]["commitments.1.hours"]  # the field, with its message
     body = payload(roles)
     body["commitments"].append({"key": "first_contact", "target": "90", "hours": "8", "category_hours": {"1": 1e308}})
     response = client.post("/api/v1/slas/", body, format="json")
-    assert response.status_code == 400 and "commitments[2].category_hours" in response.json()
+    assert response.status_code == 400 and "commitments.2.category_hours" in response.json()["errors"]
     assert not SLA.objects.exists()
 
 
 def test_the_form_shows_the_field_error(roles, client):
+    sla = make_sla(roles.marketing, roles.sales)
     client.force_login(roles.mkt_manager)
-    data = form_data(
-        roles,
-        **{"commitments-1-key": "handoff_response", "commitments-1-target": "90", "commitments-1-hours": "2500"},
-    )
-    response = client.post(reverse("slas:create"), data)
-    assert response.status_code == 200 and not SLA.objects.exists()
-    sections = {str(title): formset for title, formset in response.context["sections"]}
-    assert "At most 2000 business hours." in sections["Commitments"].forms[1].errors["hours"]
+    url = reverse("slas:edit_step", args=[sla.pk, "commitments"])
+    data = posted(client.get(url), action="next")
+    index = next(i for i in range(9) if data[f"commitments-{i}-key"] == "handoff_response")
+    response = client.post(url, {**data, f"commitments-{index}-hours": "2500"})
+    assert response.status_code == 200 and SLA.objects.get(pk=sla.pk).revision == 1
+    rows = response.context["forms"].formsets["commitments"].forms
+    assert "At most 2000 business hours." in rows[index].errors["hours"]
 
 
 def test_the_admin_forms_refuse_them_too(roles):

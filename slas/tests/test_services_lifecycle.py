@@ -80,7 +80,7 @@ def test_bad_input_gives_field_errors_and_writes_nothing(roles):
     with pytest.raises(ValidationError) as info:
         services.sla_create(by=roles.admin, data=data)
     assert "end_date" in info.value.message_dict
-    assert "commitments[0].target" in info.value.message_dict
+    assert "commitments.0.target" in info.value.message_dict
     assert not SLA.objects.exists()
 
 
@@ -94,7 +94,7 @@ def test_a_milestone_outside_the_period_is_refused(roles):
     data = draft_data(roles, milestones=[{"title": "Late", "owner_team": roles.sales, "due_date": dt.date(2027, 2, 1)}])
     with pytest.raises(ValidationError) as info:
         services.sla_create(by=roles.admin, data=data)
-    assert "milestones[0].due_date" in info.value.message_dict
+    assert "milestones.0.due_date" in info.value.message_dict
 
 
 def test_update_bumps_the_revision_and_replaces_sections(roles):

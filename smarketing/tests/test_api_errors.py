@@ -11,48 +11,49 @@ pytestmark = pytest.mark.django_db
 def test_no_credentials_is_401_json(db):
     response = APIClient().get("/api/v1/webhooks/")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {"detail": "Authentication credentials were not provided.", "errors": {}}
 
 
 def test_a_wrong_method_is_405_json(admin_api):
     response = admin_api.put("/api/v1/webhooks/", {}, format="json")
     assert response.status_code == 405
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_a_wrong_content_type_is_415_json(admin_api):
     response = admin_api.post("/api/v1/webhooks/", "url=x", content_type="text/plain")
     assert response.status_code == 415
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_malformed_json_is_400_json(admin_api):
     response = admin_api.post("/api/v1/webhooks/", "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_an_unknown_object_is_404_json(admin_api):
     response = admin_api.get("/api/v1/webhooks/999999/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "No WebhookSubscription matches the given query."} or set(response.json()) == {
-        "detail"
-    }
+    assert response.json() == {"detail": "Not found.", "errors": {}}
 
 
 def test_an_unknown_api_path_is_404_json(admin_api):
     response = admin_api.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_field_errors_name_the_field(admin_api):
     response = admin_api.post("/api/v1/webhooks/", {"url": "not a url", "events": ["nope"]}, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert set(body) == {"url", "events"}
-    assert all(isinstance(v, (list, dict)) for v in body.values())
+    assert set(body) == {"detail", "errors"} and set(body["errors"]) == {
+        "url",
+        "events.0",
+    }  # the first event is unknown
+    assert all(isinstance(v, list) and all(isinstance(m, str) for m in v) for v in body["errors"].values())
 
 
 def test_a_server_error_on_an_api_path_is_json(rf):

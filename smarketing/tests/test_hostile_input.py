@@ -78,7 +78,7 @@ def test_an_import_mapping_with_a_lone_surrogate_is_a_400(roles, api):
         {"file": upload, "team": roles.marketing.pk, "mapping": '{"\\ud800": "email"}'},
         format="multipart",
     )
-    assert response.status_code == 400 and "mapping" in response.json()
+    assert response.status_code == 400 and "mapping" in response.json()["errors"]
     assert not Job.objects.exists() and not ImportFile.objects.exists()
 
 
@@ -88,7 +88,7 @@ def test_a_malformed_import_mapping_is_a_400_before_any_job(roles, api, mapping)
     response = api.post(
         "/api/v1/imports/", {"file": upload, "team": roles.marketing.pk, "mapping": mapping}, format="multipart"
     )
-    assert response.status_code == 400 and "mapping" in response.json()
+    assert response.status_code == 400 and "mapping" in response.json()["errors"]
     assert not Job.objects.exists()
 
 
@@ -124,7 +124,7 @@ def test_a_csv_cell_over_the_csv_field_limit_is_a_field_error(roles, api, client
         {"file": SimpleUploadedFile("big.csv", text), "team": roles.marketing.pk},
         format="multipart",
     )
-    assert response.status_code == 400 and "file" in response.json()
+    assert response.status_code == 400 and "file" in response.json()["errors"]
     client.force_login(roles.mkt_member)
     page = client.post(
         reverse("leads:import"), {"file": SimpleUploadedFile("big.csv", text), "team": roles.marketing.pk}
@@ -145,7 +145,7 @@ def test_a_membership_without_a_role_is_a_member(roles, api):
 
 def test_a_weak_password_for_a_new_user_is_a_field_error(api):
     response = api.post("/api/v1/users/", {"username": "weak", "password": "1"}, format="json")
-    assert response.status_code == 400 and "password" in response.json()
+    assert response.status_code == 400 and "password" in response.json()["errors"]
 
 
 def test_category_hours_as_a_list_is_a_field_error(roles, api):
@@ -189,4 +189,4 @@ def test_the_500_page_is_styled_and_json_under_the_api(rf):
     translation.activate("en")
     page = handler500(rf.get("/leads/"))
     assert page.status_code == 500 and b"Something went wrong" in page.content
-    assert json.loads(handler500(rf.get("/api/v1/leads/")).content) == {"detail": "Server error."}
+    assert json.loads(handler500(rf.get("/api/v1/leads/")).content) == {"detail": "Server error.", "errors": {}}

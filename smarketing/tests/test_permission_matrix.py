@@ -221,6 +221,13 @@ def build_world() -> World:
     extra_token, _key = api_token_create(user=users["mkt_manager"], name="extra")
     # One object of every model the admin shows, for its change, delete and history pages.
     objects = {
+        "notification": Notification.objects.create(
+            kind=Notification.Kind.MONTHLY_REPORT,
+            recipient=users["mkt_manager"],
+            dedupe_key="matrix:report",
+            payload={"report": report.pk},
+            subject="Monthly report",
+        ),
         "auth.group": Group.objects.create(name="Readers"),
         "smarketing.workerheartbeat": WorkerHeartbeat.objects.create(hostname="w1", last_seen=timezone.now()),
         "leads.visitcount": VisitCount.objects.create(month=last_month, channel="web", count=3),
@@ -274,6 +281,7 @@ def fingerprint() -> tuple:
         Lead.objects.aggregate(total=Sum("version"))["total"],
         tuple(SLA.objects.order_by("pk").values_list("status", "revision")),
         tuple(Profile.objects.order_by("pk").values_list("calendar_token", flat=True)),
+        Notification.objects.filter(read_at__isnull=True).count(),
     )
 
 
@@ -349,9 +357,19 @@ TABLE: dict[str, list[Case]] = {
     "slas:goal_planner": [get(url("slas:goal_planner"), SIGNED_IN)],
     "slas:detail": [get(url("slas:detail", lambda w: w.draft.pk), SIGNED_IN)],
     "slas:edit": [get(url("slas:edit", lambda w: w.draft.pk), SLA_PARTIES)],
+    # The editor's steps: every step page, the review (the document as it will be signed) included.
+    "slas:edit_step": [
+        get(url("slas:edit_step", lambda w: w.draft.pk, step), SLA_PARTIES)
+        for step in ("goals", "commitments", "rules", "calendars", "review")
+    ],
     "slas:submit": [post(url("slas:submit", lambda w: w.draft.pk), SLA_PARTIES)],
     "slas:sign": [
-        post(url("slas:sign", lambda w: w.in_signature.pk), {"mkt_manager"}, lambda w: {"team": w.teams["M1"].pk})
+        get(lambda w: f"{reverse('slas:sign', args=[w.in_signature.pk])}?team={w.teams['M1'].pk}", {"mkt_manager"}),
+        post(
+            url("slas:sign", lambda w: w.in_signature.pk),
+            {"mkt_manager"},
+            lambda w: {"team": w.teams["M1"].pk, "fingerprint": w.in_signature.fingerprint},
+        ),
     ],
     "slas:amend": [post(url("slas:amend", lambda w: w.active.pk), SLA_PARTIES)],
     "slas:withdraw": [
@@ -403,6 +421,7 @@ TABLE: dict[str, list[Case]] = {
         get(url("leads:visits"), SIGNED_IN),
         post(url("leads:visits"), ADMIN | MARKETING, lambda w: {"month": "2026-01", "channel": "ads", "count": 5}),
     ],
+    "leads:capture_forms": [get(url("leads:capture_forms"), SIGNED_IN)],
     "leads:import": [get(url("leads:import"), ADMIN | MARKETING)],
     "leads:import_job": [get(url("leads:import_job", lambda w: w.job.pk), {"admin", "mkt_member"})],
     "capture": [
@@ -417,14 +436,28 @@ TABLE: dict[str, list[Case]] = {
     "reporting:report_list": [get(url("reporting:report_list"), SIGNED_IN)],
     "reporting:report_detail": [get(url("reporting:report_detail", lambda w: w.report.pk), SIGNED_IN)],
     "reporting:report_csv": [get(url("reporting:report_csv", lambda w: w.report.pk), SIGNED_IN)],
+    "reporting:report_xlsx": [get(url("reporting:report_xlsx", lambda w: w.report.pk), SIGNED_IN)],
     "reporting:report_pdf": [get(url("reporting:report_pdf", lambda w: w.report.pk), SIGNED_IN)],
     "reporting:report_recompute": [post(url("reporting:report_recompute", lambda w: w.report.pk), SLA_PARTIES)],
     "reporting:planner_prefill": [get(url("reporting:planner_prefill"), SIGNED_IN)],
     "notifications:list": [get(url("notifications:list"), SIGNED_IN)],
+    # Marking as read: one's own notification only (mkt_manager's here); everyone may clear their own.
+    "notifications:read": [
+        post(url("notifications:read", lambda w: w.objects["notification"].pk), {"mkt_manager"}),
+    ],
+    "notifications:read_all": [post(url("notifications:read_all"), SIGNED_IN)],
     # A capability URL: whoever holds the signed link (sent to its user) may use it.
     "notifications:unsubscribe": [
         get(url("notifications:unsubscribe", lambda w: w.unsubscribe), EVERYONE),
         post(url("notifications:unsubscribe", lambda w: w.unsubscribe), EVERYONE),
+    ],
+    "notifications:preferences": [
+        get(url("notifications:preferences"), SIGNED_IN),
+        post(
+            url("notifications:preferences"),
+            SIGNED_IN,
+            lambda w: {"series": str(w.active.series), "action": "subscribe"},
+        ),
     ],
     "notifications:calendar": [get(url("notifications:calendar"), SIGNED_IN)],
     "notifications:calendar_rotate": [post(url("notifications:calendar_rotate"), SIGNED_IN)],
@@ -519,6 +552,7 @@ TABLE: dict[str, list[Case]] = {
     "webhooks:rotate": [post(url("webhooks:rotate", lambda w: w.webhook.pk), WEBHOOK_OWNER)],
     "webhooks:delete": [post(url("webhooks:delete", lambda w: w.webhook.pk), WEBHOOK_OWNER)],
     # --- REST API ---
+    "api-not-found": [get(lambda w: "/api/v1/no-such-thing/", NOBODY), post(lambda w: "/api/v2/leads/", NOBODY, {})],
     "api-token": [post(url("api-token"), EVERYONE, lambda w: {"username": "viewer", "password": PASSWORD})],
     "api-tokens": [get(url("api-tokens"), SIGNED_IN)],
     "api-token-revoke": [post(url("api-token-revoke", lambda w: w.extra_token.pk), {"mkt_manager"})],
@@ -636,6 +670,8 @@ TABLE: dict[str, list[Case]] = {
     "api-sla-status": [get(url("api-sla-status", lambda w: w.active.pk), SIGNED_IN)],
     "api-report-list": [get(url("api-report-list"), SIGNED_IN)],
     "api-report-detail": [get(url("api-report-detail", lambda w: w.report.pk), SIGNED_IN)],
+    "api-report-csv": [get(url("api-report-csv", lambda w: w.report.pk), SIGNED_IN)],
+    "api-report-xlsx": [get(url("api-report-xlsx", lambda w: w.report.pk), SIGNED_IN)],
     "api-notification-list": [get(url("api-notification-list"), SIGNED_IN)],
     "api-review-list": [get(url("api-review-list"), SIGNED_IN)],
     "api-review-detail": [get(url("api-review-detail", lambda w: w.objects["reviews.review"].pk), SIGNED_IN)],

@@ -142,7 +142,7 @@ INLINE_CODE = [
     re.compile(r"<style\b", re.IGNORECASE),
     re.compile(r"javascript:", re.IGNORECASE),
 ]
-# Not pages a browser shows under our policy: e-mails and the PDF (rendered by xhtml2pdf).
+# Not pages a browser shows under our policy: e-mails and the PDFs (laid out by WeasyPrint).
 NOT_PAGES = ("emails/", "reporting/report_pdf.html", "reviews/minutes_pdf.html")
 
 

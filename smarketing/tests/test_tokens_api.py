@@ -59,7 +59,7 @@ def test_token_lifecycle_use_marks_last_used_and_revoke_gives_401(roles, client)
     response = _client(key).get(WEBHOOKS_URL)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Token"
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
 
 
 def test_last_used_is_written_at_most_once_a_minute(roles):
@@ -112,10 +112,10 @@ def test_the_token_endpoint_rejects_bad_credentials_and_bad_input(db):
     UserFactory(username="marion", password="pass-word-123")
     response = _client().post(TOKEN_URL, {"username": "marion", "password": "nope"})
     assert response.status_code == 401
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
     response = _client().post(TOKEN_URL, {"username": "marion"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"password": ["This field is required."]}
+    assert response.json()["errors"] == {"password": ["This field is required."]}
 
 
 @override_settings(AXES_FAILURE_LIMIT=3)
@@ -127,7 +127,7 @@ def test_the_token_endpoint_goes_through_the_axes_lockout(db):
     response = _client().post(TOKEN_URL, {"username": "marion", "password": "pass-word-123"})
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "errors"}
     assert not ApiToken.objects.exists()
 
 
@@ -138,7 +138,7 @@ def test_the_token_endpoint_is_throttled_with_retry_after(db):
         assert statuses == [401, 401, 401, 429]
         response = _client().post(TOKEN_URL, {"username": "x", "password": "y"})
         assert 0 < int(response.headers["Retry-After"]) <= 60
-        assert set(response.json()) == {"detail"}
+        assert set(response.json()) == {"detail", "errors"}
 
 
 def test_users_are_throttled_per_user(roles):
@@ -153,3 +153,60 @@ def _rest_settings() -> dict:
     from django.conf import settings
 
     return settings.REST_FRAMEWORK
+
+
+def _cache_shared_with_another_installation(prefix: str) -> dict:
+    """The cache settings of an installation using this suite's cache server (Redis in CI)."""
+    import os
+
+    if os.environ.get("REDIS_URL"):
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+    else:
+        # Same LOCATION: one in-memory store, as two processes would share one Redis.
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shared"}
+    return {"default": {**backend, "KEY_PREFIX": prefix}}
+
+
+def test_two_installations_sharing_a_cache_server_never_share_throttle_counters(roles):
+    """Both installations' user #N has its own counter: the cache key prefix names the installation."""
+    from django.core.cache import cache
+
+    from smarketing.env import installation_id
+
+    database = {"ENGINE": "postgresql", "HOST": "db", "PORT": 5432, "NAME": "smk_a"}
+    ours, theirs = installation_id(database), installation_id({**database, "NAME": "smk_b"})
+    assert ours != theirs and ours == installation_id(dict(database))
+    _token, key = api_token_create(user=roles.admin, name="x")
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "user": "2/minute"}
+    statuses = {}
+    for prefix in (ours, theirs, ours):
+        with override_settings(
+            CACHES=_cache_shared_with_another_installation(prefix),
+            REST_FRAMEWORK={**_rest_settings(), "DEFAULT_THROTTLE_RATES": rates},
+        ):
+            if prefix not in statuses:
+                cache.delete(f"throttle_user_{roles.admin.pk}")
+            statuses.setdefault(prefix, []).extend(_client(key).get(WEBHOOKS_URL).status_code for _ in range(2))
+    # Ours: 2 allowed then refused; theirs: its own 2, untouched by ours.
+    assert statuses == {ours: [200, 200, 429, 429], theirs: [200, 200]}
+
+
+def _prefix_of_installation(**env) -> str:
+    import os
+    import subprocess
+    import sys
+
+    code = "from django.conf import settings; print(settings.CACHES['default']['KEY_PREFIX'])"
+    environment = {name: value for name, value in os.environ.items() if name != "CACHE_KEY_PREFIX"}
+    environment.update(DJANGO_SETTINGS_MODULE="smarketing.settings", SECRET_KEY="x" * 50, **env)
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_each_installation_gets_its_own_cache_key_prefix_unless_configured():
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/15"}
+    first = _prefix_of_installation(DATABASE_URL="postgres://db:5432/smk_one", **redis)
+    second = _prefix_of_installation(DATABASE_URL="postgres://db:5432/smk_two", **redis)
+    assert first.startswith("smk-") and second.startswith("smk-") and first != second
+    configured = _prefix_of_installation(DATABASE_URL="postgres://db:5432/smk_one", CACHE_KEY_PREFIX="acme", **redis)
+    assert configured == "acme"

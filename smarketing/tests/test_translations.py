@@ -18,7 +18,7 @@ CATALOGUE = BASE_DIR / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdf]|\{\w*\}")
 
 # Visible text that is the same in every language (brand, acronyms, symbols).
-ALLOWED_WORDS = {"smarketing", "API", "CSV", "PDF", "JSON", "SLA", "SLAs", "REST", "iCal", "OpenAPI"}
+ALLOWED_WORDS = {"smarketing", "API", "CSV", "XLSX", "PDF", "JSON", "SLA", "SLAs", "REST", "iCal", "OpenAPI"}
 # Attributes whose values a user sees or hears.
 VISIBLE_ATTRIBUTES = (
     "aria-label",
@@ -39,6 +39,8 @@ IGNORED_REGIONS = [
     re.compile(r"\{%\s*blocktrans(?:late)?\b.*?%\}.*?\{%\s*endblocktrans(?:late)?\s*%\}", _DOTALL),
     re.compile(r"\{%\s*trans(?:late)?\s.*?%\}", _DOTALL),
     re.compile(r"<!--.*?-->", _DOTALL),
+    # A block that fills an attribute of the base template (``main_class``: CSS classes) is not text.
+    re.compile(r"\{%\s*block\s+\w+_class\s*%\}.*?\{%\s*endblock\b.*?%\}", _DOTALL),
     re.compile(r"<(script|style|code|pre|kbd|samp|svg)\b.*?</\1\s*>", _DOTALL),
 ]
 VARIABLE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
@@ -144,6 +146,7 @@ def test_templates_have_no_untranslated_text():
         ('<td>{{ value|default:"—" }} &nbsp;%</td>', []),
         ("<div class=\"alert-{{ tag|default:'info' }}\">", []),
         ("<pre><code>curl -H 'Authorization: Token'</code></pre>{# note #}", []),
+        ("{% block main_class %}container-fluid px-3{% endblock %}<p>Hi</p>", [(1, "Hi")]),
         ("<script>const label = 'not checked';</script><p>CSV · PDF</p>", []),
     ],
 )

@@ -185,7 +185,7 @@ def test_the_api_refuses_an_internal_url_with_a_field_error(roles, settings):
     for url in ("http://127.0.0.1/x", "http://10.0.0.1/x", "http://169.254.169.254/"):
         response = client.post("/api/v1/webhooks/", {"url": url, "events": ["report.ready"]}, format="json")
         assert response.status_code == 400
-        assert list(response.json()) == ["url"]
+        assert list(response.json()["errors"]) == ["url"]
     assert not WebhookSubscription.objects.exists()
 
 

@@ -104,7 +104,7 @@ def test_a_supplied_secret_must_be_a_standard_webhooks_secret(roles, settings):
             {"url": "http://127.0.0.1:9/", "events": ["report.ready"], "secret": bad},
             format="json",
         )
-        assert response.status_code == 400 and "secret" in response.json()
+        assert response.status_code == 400 and "secret" in response.json()["errors"]
     good = "whsec_" + base64.b64encode(b"k" * 32).decode()
     response = api.post(
         "/api/v1/webhooks/", {"url": "http://127.0.0.1:9/", "events": ["report.ready"], "secret": good}, format="json"
@@ -157,7 +157,7 @@ def test_a_manager_cannot_give_a_webhook_to_someone_else(roles, settings):
         {"url": "http://127.0.0.1:9/", "events": ["report.ready"], "owner": roles.sales_member.pk},
         format="json",
     )
-    assert response.status_code == 400 and "owner" in response.json()
+    assert response.status_code == 400 and "owner" in response.json()["errors"]
 
 
 def test_the_secret_is_never_shown_after_creation(roles, settings, client):
@@ -229,7 +229,7 @@ def test_the_issues_urls_are_refused_at_creation_with_a_400(url, roles, settings
     with pytest.raises(webhooks.UnsafeURL):
         webhooks.check_url(url)
     response = _api(roles.admin).post("/api/v1/webhooks/", {"url": url, "events": ["report.ready"]}, format="json")
-    assert response.status_code == 400 and "url" in response.json()
+    assert response.status_code == 400 and "url" in response.json()["errors"]
     assert not WebhookSubscription.objects.exists()
 
 

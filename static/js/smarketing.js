@@ -65,3 +65,26 @@
     });
   });
 })();
+
+// Copy buttons (<button data-copy="field-id" data-copied="Copied">): the field's value to the
+// clipboard, then the button says so for two seconds; the field is selected if the clipboard is refused.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    var label = button.innerHTML;
+    function done() {
+      button.textContent = button.getAttribute("data-copied") || "✓";
+      setTimeout(function () { button.innerHTML = label; }, 2000);
+    }
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+    } else {
+      try { if (document.execCommand("copy")) { done(); } } catch (error) { /* the field stays selected */ }
+    }
+  });
+})();

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--month", required=True, help="YYYY-MM")
 
     def handle(self, *args, month: str, **options):
-        from reporting.notifications import monthly_report_get_or_compute, monthly_report_send
+        from reporting.notifications.monthly import monthly_report_get_or_compute, monthly_report_send
         from slas.clock import Month
         from slas.models import SLA
 

@@ -10,39 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from smarketing.tests.test_permission_matrix import ALL_CASES, build_world
+from smarketing.tests.pages import page_paths
+from smarketing.tests.test_permission_matrix import build_world
 
 pytestmark = pytest.mark.e2e
-
-# Not HTML pages a browser renders: files, data, redirects to files, or nothing at all.
-NOT_PAGES = {
-    "api-schema",
-    "reporting:report_csv",
-    "reporting:report_pdf",
-    "reviews:minutes_pdf",
-    "reviews:invitation",
-    "calendar_feed",
-    "healthz",
-    "admin:autocomplete",
-    "admin:jsi18n",
-    "admin:view_on_site",
-    "admin/(?P<url>.*)$",
-}
-
-
-def _pages(role: str) -> list[str]:
-    def paths(world) -> list[str]:
-        found = []
-        for name, cases in sorted(ALL_CASES.items()):
-            if name in NOT_PAGES:
-                continue
-            for case in cases:
-                path = case.path(world)
-                if case.method == "get" and role in case.allowed and not path.startswith("/api/v1/"):
-                    found.append(path)
-        return found
-
-    return paths
 
 
 def _visit_all(page, paths: list[str]) -> None:
@@ -61,7 +32,7 @@ def test_no_page_breaks_the_content_security_policy(new_page, settings, transact
         page.locator("#id_password").fill("pass-word-123")
         page.locator("main form button[type=submit]").click()
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        paths = _pages(role)(world)
+        paths = page_paths(world, role)
         assert len(paths) > (60 if role == "admin" else 20)
         _visit_all(page, paths)
-    _visit_all(new_page(), _pages("anonymous")(world))
+    _visit_all(new_page(), page_paths(world, "anonymous"))

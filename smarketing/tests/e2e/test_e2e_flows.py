@@ -83,10 +83,15 @@ def test_a_captured_prospect_becomes_an_mql_is_handed_off_accepted_and_called(
     form.locator("select[name=outcome]").select_option("reached")
     form.get_by_role("button").click()
 
-    timeline = samuel.locator("main ol.list-group")
-    for step in ["Created", "Stage changed", "Handed off to sales", "Handoff accepted", "Activity"]:
+    timeline = samuel.locator("main ol.smk-timeline")
+    for step in [
+        "The public form created the lead as Prospect",
+        "Marion Martin moved it from Prospect to MQL",
+        "Marion Martin handed it off to",
+        "Samuel Sanchez accepted the handoff for",
+        "Samuel Sanchez logged an activity: Call — Reached",
+    ]:
         expect(timeline).to_contain_text(step)
-    expect(timeline).to_contain_text("call · reached")
     lead.refresh_from_db()
     assert lead.owner_team == people.teams["sales"]
     screenshot(samuel, "lead-detail-flow")
@@ -183,7 +188,7 @@ def test_a_manager_imports_a_csv_previews_it_and_sees_the_job_finish(page, login
     page.get_by_role("button", name="Import all rows").click()
 
     expect(page).to_have_url(re.compile(r"/leads/import/jobs/\d+/$"))
-    expect(page.locator("#job")).to_contain_text("3 leads imported.")
+    expect(page.locator("#job")).to_contain_text("3 leads imported from the file.")
     expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     screenshot(page, "lead-import-done")
     assert set(Lead.objects.values_list("email", flat=True)) == {
@@ -227,13 +232,18 @@ def test_an_sla_is_submitted_signed_by_both_teams_amended_and_compared(new_page,
     marion.goto(f"/slas/{draft.pk}/")
     marion.get_by_role("button", name="Submit for signature").click()
     expect(marion.locator("main")).to_contain_text("In signature")
-    marion.get_by_role("button", name=re.compile(r"^Sign for ")).click()
-    expect(marion.get_by_role("button", name=re.compile(r"^Sign for "))).to_have_count(0)
+    # Signing goes through a confirmation that names the version and its fingerprint.
+    marion.get_by_role("link", name=re.compile(r"^Sign for ")).click()
+    draft.refresh_from_db()
+    expect(marion.locator("#sign-fingerprint")).to_have_text(draft.fingerprint)
+    marion.get_by_role("button", name=re.compile(r"^Sign version 1 ")).click()
+    expect(marion.get_by_role("link", name=re.compile(r"^Sign for "))).to_have_count(0)
 
     sacha = new_page()
     login(sacha, "sacha")
     sacha.goto(f"/slas/{draft.pk}/")
-    sacha.get_by_role("button", name=re.compile(r"^Sign for ")).click()
+    sacha.get_by_role("link", name=re.compile(r"^Sign for ")).click()
+    sacha.get_by_role("button", name=re.compile(r"^Sign version 1 ")).click()
     expect(sacha.locator("main .badge").first).to_have_text("Active")
     screenshot(sacha, "sla-detail-signed")
     draft.refresh_from_db()
@@ -244,4 +254,4 @@ def test_an_sla_is_submitted_signed_by_both_teams_amended_and_compared(new_page,
     amendment = SLA.objects.get(series=draft.series, version=2)
     assert amendment.status == SLA.Status.DRAFT and amendment.amends_id == draft.pk
     assert marion.goto(f"/slas/{amendment.pk}/compare/").status == 200
-    expect(marion.locator("main")).to_contain_text("v1")
+    expect(marion.locator("#compare-summary")).to_contain_text("From version 1 (Active) to version 2 (Draft)")

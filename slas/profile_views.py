@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from slas.models import Profile
-from slas.services import profile_update
+from smarketing.models import ApiToken
+from smarketing.permissions import can_manage_webhooks
+from smarketing.tokens import api_token_create, api_token_revoke
+from smarketing.validators import time_zone_names
 
-from .models import ApiToken
-from .permissions import can_manage_webhooks
-from .tokens import api_token_create, api_token_revoke
-from .validators import time_zone_names
+from .models import Profile
+from .services import profile_update
 
 TOKEN_LIFETIMES = [
     ("", _("Never expires")),
@@ -110,3 +110,20 @@ def revoke_token(request, pk: int):
     api_token_revoke(token=token, by=request.user)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("profile")
+
+
+def set_language(request):
+    """The footer's language switch: Django's ``set_language`` (cookie, safe redirect), and for a
+    signed-in user the choice is saved to the profile, so it holds at the next sign-in and in
+    every browser and e-mail."""
+    from django.conf import settings
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and language in dict(settings.LANGUAGES):
+        profile = Profile.objects.filter(user=user).only("language").first()
+        if profile is None or profile.language != language:
+            profile_update(user=user, by=user, language=language)
+    return response

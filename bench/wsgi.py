@@ -1,0 +1,8 @@
+"""WSGI entry point of the bench's gunicorn: the application with the reference endpoint."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+application = get_wsgi_application()

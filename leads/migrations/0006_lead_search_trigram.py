@@ -1,0 +1,38 @@
+"""Trigram indexes for the lead search (PostgreSQL only).
+
+The search filter (``LeadFilter.search``) is ``icontains`` on four columns, which PostgreSQL
+runs as ``UPPER(col::text) LIKE UPPER('%term%')``: a GIN ``gin_trgm_ops`` index on exactly that
+expression lets a rare term read a few index pages instead of every lead. SQLite (the embedded
+run) has no trigram indexes and keeps the plain scan, which is fine at its size.
+"""
+
+from django.contrib.postgres.operations import TrigramExtension
+from django.db import migrations
+
+SEARCH_COLUMNS = ("first_name", "last_name", "company", "email")
+
+
+def create_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for column in SEARCH_COLUMNS:
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS leads_lead_{column}_trgm "
+            f"ON leads_lead USING gin (UPPER({column}::text) gin_trgm_ops)"
+        )
+
+
+def drop_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for column in SEARCH_COLUMNS:
+        schema_editor.execute(f"DROP INDEX IF EXISTS leads_lead_{column}_trgm")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("leads", "0005_scale_indexes")]
+
+    operations = [
+        TrigramExtension(),
+        migrations.RunPython(create_indexes, drop_indexes, elidable=False),
+    ]

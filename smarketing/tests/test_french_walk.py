@@ -1,0 +1,110 @@
+"""Issue 17: every page, for every role, is French for a French user — no English word left.
+
+The pages are every GET case of the permission matrix (``smarketing.tests.pages``), each with a
+real object of the matrix's world, visited by each role that may open it with a French profile
+(and ``Accept-Language: fr`` for the anonymous visitor). The words a person sees or hears (text,
+``title``, ``aria-label``, ``placeholder``, ``alt``, button values, confirmations) are checked
+against the English vocabulary of ``smarketing.tests.english``; the world's own data (names,
+titles, e-mail addresses, typed notes) is taken out first, since nobody translates a lead's name.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import lxml.html
+import pytest
+from django.test import Client
+
+from slas.models import Profile
+from smarketing.tests.english import english_vocabulary, english_words, typed_text
+from smarketing.tests.pages import page_paths
+from smarketing.tests.test_permission_matrix import ROLES, World, world  # noqa: F401 - the module's world
+
+pytestmark = pytest.mark.django_db
+
+SPOKEN_ATTRIBUTES = ("title", "aria-label", "aria-description", "placeholder", "alt", "data-confirm", "label")
+HIDDEN = "//script | //style | //code | //pre | //kbd | //samp | //*[@translate='no']"
+# Swagger UI, drawn by its own script for developers, exists in English only.
+ENGLISH_ONLY = {"/api/docs/"}
+# Pages with English words known and owned by another branch: {path prefix: {words}} (none now).
+KNOWN: dict[str, set[str]] = {}
+WALKERS = [role for role in ROLES if role != "revoked_token"]
+
+
+def spoken_text(html: str) -> str:
+    """What a reader sees or a screen reader says on a page: text, labels, button values, confirmations."""
+    document = lxml.html.document_fromstring(html)
+    for element in document.xpath(HIDDEN):
+        element.drop_tree()
+    parts = [" ".join(document.itertext())]
+    for element in document.iter():
+        if not isinstance(element.tag, str):
+            continue
+        parts += [element.get(name) for name in SPOKEN_ATTRIBUTES if element.get(name)]
+        if element.tag == "input" and element.get("type") in ("submit", "button", "reset") and element.get("value"):
+            parts.append(element.get("value"))
+    return "\n".join(parts)
+
+
+def french_client(matrix: World, role: str) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    if role != "anonymous":
+        Profile.objects.update_or_create(user=matrix.users[role], defaults={"language": "fr"})
+        client.force_login(matrix.users[role])
+    return client
+
+
+def english_on_pages(matrix: World, role: str, paths: list[str]) -> list[str]:
+    """``path: words`` for each page of ``paths`` that shows English to ``role`` in French."""
+    client = french_client(matrix, role)
+    data = typed_text() + sorted(zoneinfo.available_timezones())  # time zone names are names
+    problems = []
+    for path in paths:
+        response = client.get(path)
+        if response.status_code in (301, 302):
+            response = client.get(response["Location"])
+        assert response.status_code < 500, path
+        if "text/html" not in response.get("Content-Type", ""):
+            continue
+        if 'lang="fr"' not in response.text:
+            problems.append(f"{path}: not <html lang=fr>")
+        found = english_words(spoken_text(response.text), data)
+        found = [word for word in found if not any(path.startswith(p) and word in KNOWN[p] for p in KNOWN)]
+        if found:
+            problems.append(f"{path}: {' '.join(found)}")
+    return problems
+
+
+@pytest.mark.parametrize("role", WALKERS)
+def test_every_page_is_french_for_a_french_user(role, world, settings):  # noqa: F811 - the fixture above
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    paths = [path for path in page_paths(world, role, admin=False) if path not in ENGLISH_ONLY]
+    assert len(paths) >= (3 if role == "anonymous" else 20), paths
+    problems = english_on_pages(world, role, paths)
+    assert not problems, f"English words on French pages for {role}:\n" + "\n".join(problems)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known gap (issue 17 report): many model fields have no translatable verbose_name (a migration "
+    "in every app), and django-auditlog and django-axes ship no French; the admin is the back office",
+)
+def test_every_admin_page_is_french_for_a_french_administrator(world, settings):  # noqa: F811
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    admin_paths = set(page_paths(world, "admin")) - set(page_paths(world, "admin", admin=False))
+    paths = [path for path in page_paths(world, "admin") if path in admin_paths]
+    assert len(paths) >= 100
+    problems = english_on_pages(world, "admin", paths)
+    assert not problems, "English words on French admin pages:\n" + "\n".join(problems)
+
+
+def test_the_net_catches_english_and_spares_french_and_data():
+    assert english_words("Rapport mensuel : 3 overdue, Sales") == ["Sales", "overdue"]
+    assert english_words("Tableau de bord · Notifications · Date · Total · Client") == []
+    assert english_words("Lead Inside sales assigné", ["Inside sales"]) == []
+    assert english_words("Mettez l’extrait HTML", ["extra"]) == []  # data is taken out as whole words
+    assert {"the", "overdue", "unknown"} <= english_vocabulary()
+    html = '<p>Bonjour<script>var done = "Done"</script></p><button title="Save" aria-label="Fermer"></button>'
+    assert english_words(spoken_text(html)) == ["Save"]
+    assert english_words("Événements : report.ready, lead.handed_off · empreinte 3bad09f1c2e4") == []
