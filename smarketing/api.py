@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_filters import BooleanFilter
@@ -302,6 +305,43 @@ def add_error_responses(result, generator, request, public):
                             "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
                         }
     return result
+
+
+@dataclass(frozen=True)
+class ExampleMoment:
+    """A date or time in a documented example, counted from the day the schema is served.
+
+    An example that says "take this lead until 2026-03-20" is refused once that day has passed
+    (a return date must come after the take), so a fixed date cannot be pasted. ``days`` from
+    today in the installation's time zone; ``hour`` None gives a date (``2026-12-01``), an hour
+    gives that time with the zone's offset (``2026-12-01T18:00:00+01:00``). Written into the
+    schema by the ``resolve_example_moments`` hook.
+    """
+
+    days: int
+    hour: int | None = None
+
+    def render(self, now: dt.datetime) -> str:
+        day = timezone.localdate(now) + dt.timedelta(days=self.days)
+        if self.hour is None:
+            return day.isoformat()
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(self.hour))).isoformat()
+
+
+def resolve_example_moments(result, generator, request, public):
+    """drf-spectacular hook: every ``ExampleMoment`` of the examples as today's date or time."""
+    now = timezone.now()
+
+    def resolve(node):
+        if isinstance(node, ExampleMoment):
+            return node.render(now)
+        if isinstance(node, dict):
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return resolve(result)
 
 
 def webhook_doc(event_type: str, data: serializers.Serializer, *, summary: str, description: str):

@@ -391,6 +391,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "smarketing.api.add_error_responses",
+        # Example dates counted from today, so a pasted example is not refused as past.
+        "smarketing.api.resolve_example_moments",
     ],
     # One schema name per choice set that several fields share (functions, stages, kinds).
     "ENUM_NAME_OVERRIDES": {

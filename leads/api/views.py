@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from slas.models import Function
 from slas.permissions import teams_of
-from smarketing.api import Conflict, SafeFormParser, SafeMultiPartParser
+from smarketing.api import Conflict, ExampleMoment, SafeFormParser, SafeMultiPartParser
 from smarketing.jobs import job_create
 from smarketing.models import Job
 from smarketing.pagination import CursorPagination, EstimatedCountCursorPagination
@@ -150,9 +150,7 @@ class LeadTransition(_LeadActionView):
         responses={200: _LEAD_RESPONSE, 409: _STALE},
         examples=[
             _example("Qualify as MQL", {"to": "mql", "expected_stage": "prospect"}),
-            _example(
-                "Mark lost", {"to": "lost", "reason": "No budget this year", "occurred_at": "2026-03-02T10:00:00+01:00"}
-            ),
+            _example("Mark lost", {"to": "lost", "reason": "No budget this year"}),
             _example("Win", {"to": "client", "deal_value": "12000.00", "expected_stage": "opportunity"}),
         ],
     )
@@ -183,7 +181,7 @@ class LeadAccept(_LeadActionView):
         "follow-ups." + _OCCURRED_AT,
         request=s.AcceptSerializer,
         responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="No handoff is pending.")},
-        examples=[_example("Accept", {}), _example("Accept for a seller", {"owner": 5})],
+        examples=[_example("Accept", {}), _example("Accept for a seller", {"owner": 6})],
     )
     def post(self, request, pk: int):
         return self._act(request, pk, s.AcceptSerializer, services.lead_accept)
@@ -212,8 +210,12 @@ class LeadTake(_LeadActionView):
         request=s.TakeSerializer,
         responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="A handoff is pending.")},
         examples=[
-            _example("Take until a day", {"until": "2026-03-20"}),
-            _example("Take until a time", {"until": "2026-03-20T18:00:00+01:00", "team": 2}),
+            _example("Take until a day", {"until": ExampleMoment(days=7)}, "Until the end of the day a week from now"),
+            _example(
+                "Take until a time",
+                {"until": ExampleMoment(days=7, hour=18), "team": 2},
+                "Until 6 pm a week from now, for team 2",
+            ),
         ],
     )
     def post(self, request, pk: int):
