@@ -474,7 +474,7 @@ class Handoff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lead} → {self.to_team} ({self.status})"
+        return f"{self.lead} → {self.to_team} ({self.get_status_display()})"
 
 
 class FollowUpQuerySet(models.QuerySet):
@@ -673,7 +673,11 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} – {self.subject} by {self.due_at:%Y-%m-%d %H:%M}"
+        return _("%(kind)s – %(subject)s, due %(when)s") % {
+            "kind": self.get_kind_display(),
+            "subject": self.subject,
+            "when": f"{self.due_at:%Y-%m-%d %H:%M}",
+        }
 
     def get_absolute_url(self) -> str:
         """The page to open: where the action item was decided, or the lead."""

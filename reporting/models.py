@@ -97,7 +97,10 @@ class ReportAudit(models.Model):
         ordering = ["-recomputed_at"]
 
     def __str__(self) -> str:
-        return f"{self.report} recomputed at {self.recomputed_at:%Y-%m-%d %H:%M}"
+        return _("%(report)s recomputed on %(when)s") % {
+            "report": self.report,
+            "when": f"{self.recomputed_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class ReportSubscription(models.Model):
@@ -189,7 +192,7 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.recipient} ({self.status})"
+        return f"{self.get_kind_display()} → {self.recipient} ({self.get_status_display()})"
 
 
 class OverdueAlert(models.Model):
@@ -212,7 +215,7 @@ class OverdueAlert(models.Model):
         indexes = [models.Index(fields=["escalated_at", "escalate_at"])]
 
     def __str__(self) -> str:
-        return f"overdue alert for follow-up {self.followup_id}"
+        return _("overdue alert for follow-up #%(id)s") % {"id": self.followup_id}
 
 
 class ScanWatermark(models.Model):
@@ -237,4 +240,4 @@ class ScanWatermark(models.Model):
         verbose_name_plural = _("scan watermarks")
 
     def __str__(self) -> str:
-        return f"{self.name} until {self.scanned_until:%Y-%m-%d %H:%M}"
+        return _("%(name)s until %(when)s") % {"name": self.name, "when": f"{self.scanned_until:%Y-%m-%d %H:%M}"}

@@ -180,7 +180,7 @@ class Participant(models.Model):
         verbose_name_plural = _("participants")
 
     def __str__(self) -> str:
-        return f"{self.user} @ review {self.review_id}"
+        return _("%(user)s in review #%(id)s") % {"user": self.user, "id": self.review_id}
 
 
 class AgendaPoint(models.Model):

@@ -152,7 +152,7 @@ class Profile(models.Model):
         verbose_name_plural = _("profiles")
 
     def __str__(self) -> str:
-        return f"profile of {self.user}"
+        return _("profile of %(user)s") % {"user": self.user}
 
     @classmethod
     def for_user(cls, user) -> Profile:
@@ -893,7 +893,11 @@ class Signature(models.Model):
         verbose_name_plural = _("signatures")
 
     def __str__(self) -> str:
-        return f"{self.team} by {self.signed_by} at {self.signed_at:%Y-%m-%d %H:%M}"
+        return _("%(team)s, signed by %(user)s on %(when)s") % {
+            "team": self.team,
+            "user": self.signed_by,
+            "when": f"{self.signed_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class LifecycleRecord(models.Model):
@@ -930,7 +934,13 @@ class LifecycleRecord(models.Model):
         verbose_name_plural = _("SLA lifecycle records")
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.title} v{self.version} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+        return _("%(action)s: %(title)s v%(version)s by %(user)s on %(when)s") % {
+            "action": self.get_action_display(),
+            "title": self.title,
+            "version": self.version,
+            "user": self.actor,
+            "when": f"{self.at:%Y-%m-%d %H:%M}",
+        }
 
 
 class GoalPlan(models.Model):

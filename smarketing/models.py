@@ -246,4 +246,4 @@ class WebhookDelivery(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.event_type} → {self.subscription_id} ({self.status})"
+        return f"{self.event_type} → {self.subscription_id} ({self.get_status_display()})"

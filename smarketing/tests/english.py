@@ -66,6 +66,16 @@ def english_vocabulary() -> frozenset[str]:
     return frozenset(word for word in english - french - ALLOWED if len(word) > 1)
 
 
+@functools.cache
+def french_msgids() -> frozenset[str]:
+    """The English texts that the catalogues (ours and Django's) translate into French."""
+    found = set()
+    for path in CATALOGUES:
+        if path.exists():
+            found |= {entry.msgid for entry in polib.pofile(str(path)) if entry.translated() and not entry.obsolete}
+    return frozenset(found)
+
+
 def english_words(text: str, data: list[str] = ()) -> list[str]:
     """The English words of ``text`` once the data (names, titles, e-mails, links) is taken out."""
     # Whole words only: a token named "extra" must not turn "extrait" into "it".

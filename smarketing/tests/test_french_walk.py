@@ -14,10 +14,13 @@ import zoneinfo
 
 import lxml.html
 import pytest
+from django.apps import apps
 from django.test import Client
+from django.utils import translation
+from django.utils.functional import Promise
 
 from slas.models import Profile
-from smarketing.tests.english import english_vocabulary, english_words, typed_text
+from smarketing.tests.english import english_vocabulary, english_words, french_msgids, typed_text
 from smarketing.tests.pages import page_paths
 from smarketing.tests.test_permission_matrix import ROLES, World, world  # noqa: F401 - the module's world
 
@@ -30,6 +33,7 @@ ENGLISH_ONLY = {"/api/docs/"}
 # Pages with English words known and owned by another branch: {path prefix: {words}} (none now).
 KNOWN: dict[str, set[str]] = {}
 WALKERS = [role for role in ROLES if role != "revoked_token"]
+OUR_APPS = ("slas", "leads", "reporting", "reviews", "smarketing")
 
 
 def spoken_text(html: str) -> str:
@@ -85,11 +89,6 @@ def test_every_page_is_french_for_a_french_user(role, world, settings):  # noqa:
     assert not problems, f"English words on French pages for {role}:\n" + "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known gap (issue 17 report): many model fields have no translatable verbose_name (a migration "
-    "in every app), and django-auditlog and django-axes ship no French; the admin is the back office",
-)
 def test_every_admin_page_is_french_for_a_french_administrator(world, settings):  # noqa: F811
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     admin_paths = set(page_paths(world, "admin")) - set(page_paths(world, "admin", admin=False))
@@ -97,6 +96,29 @@ def test_every_admin_page_is_french_for_a_french_administrator(world, settings):
     assert len(paths) >= 100
     problems = english_on_pages(world, "admin", paths)
     assert not problems, "English words on French admin pages:\n" + "\n".join(problems)
+
+
+@pytest.mark.django_db(False)
+def test_every_model_and_field_of_ours_has_a_french_name():
+    """The admin's labels and help texts: a field without a translatable ``verbose_name``, or with
+    one the catalogue does not translate, would be English in the French admin."""
+    french = french_msgids()
+    missing = []
+    for model in apps.get_models():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        texts = {"verbose_name": model._meta.verbose_name, "verbose_name_plural": model._meta.verbose_name_plural}
+        for field in model._meta.get_fields():
+            if not field.auto_created:
+                texts[field.name] = field.verbose_name
+                if field.help_text:
+                    texts[f"{field.name}.help_text"] = field.help_text
+        for what, text in texts.items():
+            with translation.override("en"):
+                msgid = str(text)
+            if not isinstance(text, Promise) or msgid not in french:
+                missing.append(f"{model._meta.label}.{what}: {msgid!r}")
+    assert not missing, "Untranslated model names:\n" + "\n".join(missing)
 
 
 def test_the_net_catches_english_and_spares_french_and_data():
