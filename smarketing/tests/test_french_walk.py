@@ -136,6 +136,7 @@ def test_the_api_schema_is_french_where_its_texts_are_ours():
     assert schema["paths"]["/api/v1/leads/{id}/transition/"]["post"]["description"].startswith("Fait passer le lead")
     target = schema["components"]["schemas"]["CommitmentStatus"]["properties"]["target"]
     assert target["description"] == "La cible du SLA, en `unit`."
+    assert schema["paths"]["/api/v1/leads/"]["get"]["responses"]["401"]["description"].startswith("Non authentifié")
     assert schema["info"]["title"] == "API smarketing"
     assert schema["info"]["description"].startswith("*Le guide d’intégration ci-dessous est en anglais")
 
