@@ -85,6 +85,8 @@ def english_words(text: str, data: list[str] = ()) -> list[str]:
     # Links, addresses, paths and dotted identifiers (event types such as ``report.ready``) are codes.
     text = re.sub(r"https?://\S+|\S+@\S+|/[\w./?=&%-]+|\b[a-z_]+(?:\.[a-z_]+)+\b", " ", text)
     text = re.sub(r"\b[0-9a-f]{8,}\b", " ", text)  # fingerprints and hashes ("3bad…" is not "bad")
+    # Masked secrets show their first characters (a password's salt "by3kd2**********" is not "by").
+    text = re.sub(r"\S*\*{4,}\S*", " ", text)
     vocabulary = english_vocabulary()
     return sorted({word for word in WORD.findall(text) if word.lower() in vocabulary})
 

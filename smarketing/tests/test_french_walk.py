@@ -130,3 +130,4 @@ def test_the_net_catches_english_and_spares_french_and_data():
     html = '<p>Bonjour<script>var done = "Done"</script></p><button title="Save" aria-label="Fermer"></button>'
     assert english_words(spoken_text(html)) == ["Save"]
     assert english_words("Événements : report.ready, lead.handed_off · empreinte 3bad09f1c2e4") == []
+    assert english_words("sel : by3kd2********** hachage : is8dY+**********") == []
