@@ -13,6 +13,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters import BooleanFilter
 from django_filters.rest_framework import DjangoFilterBackend
@@ -357,10 +358,12 @@ def webhook_doc(event_type: str, data: serializers.Serializer, *, summary: str, 
         name=f"{name}Webhook",
         fields={
             "id": serializers.UUIDField(
-                help_text="The event id, also in the `webhook-id` header: stable for one occurrence (drop duplicates)."
+                help_text=_(
+                    "The event id, also in the `webhook-id` header: stable for one occurrence (drop duplicates)."
+                )
             ),
-            "type": serializers.ChoiceField(choices=[event_type], help_text="The event type."),
-            "created_at": serializers.DateTimeField(help_text="When the event happened (UTC)."),
+            "type": serializers.ChoiceField(choices=[event_type], help_text=_("The event type.")),
+            "created_at": serializers.DateTimeField(help_text=_("When the event happened (UTC).")),
             "data": data,
         },
     )
@@ -368,11 +371,16 @@ def webhook_doc(event_type: str, data: serializers.Serializer, *, summary: str, 
         name=event_type,
         decorator=extend_schema(
             summary=summary,
-            description=description
-            + "\n\nSigned the Standard Webhooks way: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` "
-            "(`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with your `whsec_` secret). Answer 2xx within 10 s; "
-            "anything else is retried with backoff for 24 h.",
+            description=format_lazy(
+                "{}\n\n{}",
+                description,
+                _(
+                    "Signed the Standard Webhooks way: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` "
+                    "(`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with your `whsec_` secret). Answer 2xx within "
+                    "10 s; anything else is retried with backoff for 24 h."
+                ),
+            ),
             request=envelope,
-            responses={200: OpenApiResponse(description="Received (any 2xx).")},
+            responses={200: OpenApiResponse(description=_("Received (any 2xx)."))},
         ),
     )

@@ -42,6 +42,7 @@ CATALOGUES = [
         for folder in ("conf", "contrib/admin", "contrib/auth", "contrib/contenttypes", "contrib/sessions")
     ),
 ]
+CODE = re.compile(r"`[^`]*`")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdfr]|\{\w*\}|<[^>]+>")
 
 
@@ -62,7 +63,8 @@ def english_vocabulary() -> frozenset[str]:
             english |= words(entry.msgid) | words(entry.msgid_plural or "")
             translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
             for translation in translations:
-                french |= words(translation)
+                # Code in a translation (`pending`, `sales`) is not French: it stays English.
+                french |= words(CODE.sub(" ", translation))
     return frozenset(word for word in english - french - ALLOWED if len(word) > 1)
 
 
