@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from slas.models import Function, Team
+from smarketing.bulk import gc_paused
 
 from .models import MARKETING_STAGES, Lead, Source
 
@@ -201,59 +202,60 @@ def preview(text: str, mapping: dict[str, str] | None = None, default_team: Team
     teams = {t.name.lower(): t for t in Team.objects.filter(function=Function.MARKETING)}
     seen_emails: dict[str, int] = {}
     now = timezone.now()
-    for number, raw in enumerate(raw_rows, start=1):
-        values = {
-            target: (raw[headers.index(src)].strip() if headers.index(src) < len(raw) else "")
-            for src, target in mapping.items()
-            if src in headers and target in IMPORT_FIELDS
-        }
-        row: dict = {"number": number, "data": {}}
+    with gc_paused():  # thousands of rows built (smarketing.bulk.gc_paused)
+        for number, raw in enumerate(raw_rows, start=1):
+            values = {
+                target: (raw[headers.index(src)].strip() if headers.index(src) < len(raw) else "")
+                for src, target in mapping.items()
+                if src in headers and target in IMPORT_FIELDS
+            }
+            row: dict = {"number": number, "data": {}}
 
-        def error(field_name: str, message: str, number: int = number) -> None:
-            result.errors.append({"row": number, "field": field_name, "message": message})
+            def error(field_name: str, message: str, number: int = number) -> None:
+                result.errors.append({"row": number, "field": field_name, "message": message})
 
-        for name in ("first_name", "last_name", "phone", "company", "job_title", "channel"):
-            if values.get(name):
-                row["data"][name] = values[name]
-        email = values.get("email", "").lower()
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                error("email", _("“%(value)s” is not a valid e-mail address.") % {"value": email})
-            if email in seen_emails:
-                error("email", _("Duplicate in the file (row %(row)s).") % {"row": seen_emails[email]})
-            seen_emails.setdefault(email, number)
-            row["data"]["email"] = email
-        stage = values.get("stage", "").lower() or "prospect"
-        if stage not in MARKETING_STAGES:
-            error("stage", _("Unknown stage “%(value)s” (visitor, prospect or mql).") % {"value": stage})
-        row["stage"] = stage
-        anonymous = Lead.identity_error(
-            stage,
-            first_name=row["data"].get("first_name", ""),
-            last_name=row["data"].get("last_name", ""),
-            email=row["data"].get("email", ""),
-        )
-        if anonymous:
-            error("last_name", anonymous)
-        team_name = values.get("team", "")
-        team = teams.get(team_name.lower()) if team_name else default_team
-        if team is None:
-            error("team", _("Unknown marketing team “%(value)s”.") % {"value": team_name})
-        row["team"] = team.pk if team else None
-        when = values.get("created_at", "")
-        row["occurred_at"] = None
-        if when:
-            try:
-                moment = _parse_when(when)
-            except ValueError:
-                error("created_at", _("“%(value)s” is not a date.") % {"value": when})
-            else:
-                if moment > now:
-                    error("created_at", _("The date is in the future."))
-                row["occurred_at"] = moment.isoformat()
-        result.rows.append(row)
+            for name in ("first_name", "last_name", "phone", "company", "job_title", "channel"):
+                if values.get(name):
+                    row["data"][name] = values[name]
+            email = values.get("email", "").lower()
+            if email:
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    error("email", _("“%(value)s” is not a valid e-mail address.") % {"value": email})
+                if email in seen_emails:
+                    error("email", _("Duplicate in the file (row %(row)s).") % {"row": seen_emails[email]})
+                seen_emails.setdefault(email, number)
+                row["data"]["email"] = email
+            stage = values.get("stage", "").lower() or "prospect"
+            if stage not in MARKETING_STAGES:
+                error("stage", _("Unknown stage “%(value)s” (visitor, prospect or mql).") % {"value": stage})
+            row["stage"] = stage
+            anonymous = Lead.identity_error(
+                stage,
+                first_name=row["data"].get("first_name", ""),
+                last_name=row["data"].get("last_name", ""),
+                email=row["data"].get("email", ""),
+            )
+            if anonymous:
+                error("last_name", anonymous)
+            team_name = values.get("team", "")
+            team = teams.get(team_name.lower()) if team_name else default_team
+            if team is None:
+                error("team", _("Unknown marketing team “%(value)s”.") % {"value": team_name})
+            row["team"] = team.pk if team else None
+            when = values.get("created_at", "")
+            row["occurred_at"] = None
+            if when:
+                try:
+                    moment = _parse_when(when)
+                except ValueError:
+                    error("created_at", _("“%(value)s” is not a date.") % {"value": when})
+                else:
+                    if moment > now:
+                        error("created_at", _("The date is in the future."))
+                    row["occurred_at"] = moment.isoformat()
+            result.rows.append(row)
     _mark_existing(result.rows)
     return result
 

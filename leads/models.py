@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from slas.models import SLA, Function, MaturityCategory, Team
+from smarketing.keyset import rows_of_branches
 
 # A record entered more than this long after it happened is a "late entry" everywhere.
 LATE_ENTRY_AFTER = dt.timedelta(hours=24)
@@ -91,13 +92,20 @@ class Lead(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.MANUAL)
     channel = models.CharField(_("channel"), max_length=60, blank=True, help_text=_("e.g. seo, ads, event"))
     capture_form = models.ForeignKey(
-        "CaptureForm", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+        "CaptureForm",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("capture form"),
     )
 
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.PROSPECT)
     stage_entered_at = models.DateTimeField(_("in this stage since"), default=timezone.now)
     lost_reason = models.TextField(_("reason lost"), blank=True)
-    lost_from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    lost_from_stage = models.CharField(
+        max_length=16, choices=Stage.choices, blank=True, verbose_name=_("lost at stage")
+    )
 
     owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="leads", verbose_name=_("owner team"))
     owner_user = models.ForeignKey(
@@ -109,10 +117,26 @@ class Lead(models.Model):
         verbose_name=_("owner"),
     )
     # The SLA that governs the lead's obligations (set when marketing hands it to sales).
-    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    sla = models.ForeignKey(
+        SLA,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("SLA"),
+        help_text=_("The SLA that governs the lead's obligations (set at the handoff to sales)."),
+    )
     # Temporary sales ownership of a category 2–3 lead, and the team it goes back to.
     temporary_until = models.DateTimeField(_("temporarily with sales until"), null=True, blank=True)
-    return_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    return_team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("returns to team"),
+        help_text=_("The team a lead taken temporarily by sales goes back to."),
+    )
 
     # Qualification answers and the maturity category derived from them (or overridden).
     budget_voted = models.BooleanField(_("budget voted"), default=False)
@@ -123,24 +147,40 @@ class Lead(models.Model):
     maturity_category = models.PositiveSmallIntegerField(
         _("maturity category"), choices=MaturityCategory.choices, null=True, blank=True
     )
-    category_overridden = models.BooleanField(default=False)
+    category_overridden = models.BooleanField(default=False, verbose_name=_("category overridden"))
     category_override_reason = models.TextField(_("reason for the category"), blank=True)
 
     deal_value = models.DecimalField(
         _("deal value"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     consent_to_contact = models.BooleanField(_("agreed to be contacted"), default=False)
-    consent_at = models.DateTimeField(null=True, blank=True)
+    consent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("consent given"))
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
     # Occurred time of the newest event: nothing may be back-dated before it.
-    last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_event_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("last event"),
+        help_text=_("When the newest event happened: nothing may be dated before it."),
+    )
     # Bumped by every change; a form or API call based on an older version is refused.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        verbose_name=_("version"),
+        help_text=_("Bumped by every change: an edit based on an older version is refused."),
+    )
 
     objects = LeadQuerySet.as_manager()
 
@@ -248,31 +288,57 @@ class LeadEvent(models.Model):
         CATEGORY_CHANGED = "category_changed", _("Maturity category changed")
         ACTIVITY = "activity", _("Activity")
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="events", verbose_name=_("lead"))
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("done by"),
     )
-    occurred_at = models.DateTimeField()
-    recorded_at = models.DateTimeField(default=timezone.now)
-    is_late_entry = models.BooleanField(default=False)
-    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    occurred_at = models.DateTimeField(verbose_name=_("occurred"))
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded"))
+    is_late_entry = models.BooleanField(default=False, verbose_name=_("late entry"))
+    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True, verbose_name=_("from stage"))
+    to_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True, verbose_name=_("to stage"))
     # True on the event by which the lead reached ``to_stage`` for the first time.
-    first_reach = models.BooleanField(default=False)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    owner_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    first_reach = models.BooleanField(
+        default=False,
+        verbose_name=_("first time at this stage"),
+        help_text=_("The event by which the lead reached this stage for the first time."),
     )
-    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_events")
-    reason = models.TextField(blank=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("team")
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    sla = models.ForeignKey(
+        SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="lead_events", verbose_name=_("SLA")
+    )
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
     # The deal value as recorded when the lead became a client (won revenue reads this).
-    deal_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    deal_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        verbose_name=_("deal value"),
+        help_text=_("The deal value when the lead became a client (won revenue reads it)."),
+    )
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
 
     class Meta:
         ordering = ["occurred_at", "pk"]
         verbose_name = _("lead event")
+        verbose_name_plural = _("lead events")
         indexes = [
             models.Index(fields=["lead", "occurred_at"]),
             models.Index(fields=["kind", "occurred_at"]),
@@ -313,19 +379,31 @@ class Activity(models.Model):
 
     CONTACT_KINDS = frozenset({Kind.CALL, Kind.EMAIL, Kind.MEETING})
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="activities")
-    event = models.OneToOneField(LeadEvent, on_delete=models.PROTECT, related_name="activity")
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="activities", verbose_name=_("lead"))
+    event = models.OneToOneField(
+        LeadEvent, on_delete=models.PROTECT, related_name="activity", verbose_name=_("lead event")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.DONE)
     note = models.TextField(_("note"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("done by"),
     )
     # The function on whose behalf it was done: sales contact attempts count for the SLA.
-    side = models.CharField(max_length=16, choices=Function.choices)
-    occurred_at = models.DateTimeField()
-    recorded_at = models.DateTimeField(default=timezone.now)
-    is_late_entry = models.BooleanField(default=False)
+    side = models.CharField(
+        max_length=16,
+        choices=Function.choices,
+        verbose_name=_("on behalf of"),
+        help_text=_("Sales contact attempts count for the SLA."),
+    )
+    occurred_at = models.DateTimeField(verbose_name=_("occurred"))
+    recorded_at = models.DateTimeField(default=timezone.now, verbose_name=_("recorded"))
+    is_late_entry = models.BooleanField(default=False, verbose_name=_("late entry"))
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -352,24 +430,38 @@ class Handoff(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
 
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="handoffs")
-    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="handoffs_received")
-    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs")
-    handed_off_at = models.DateTimeField()
-    handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    decision_due_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="handoffs", verbose_name=_("lead"))
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("from team"))
+    to_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="handoffs_received", verbose_name=_("to team")
     )
-    reason = models.TextField(blank=True)
-    maturity_category = models.PositiveSmallIntegerField(choices=MaturityCategory.choices, null=True, blank=True)
+    sla = models.ForeignKey(
+        SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs", verbose_name=_("SLA")
+    )
+    handed_off_at = models.DateTimeField(verbose_name=_("handed off"))
+    handed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("handed off by")
+    )
+    decision_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decision due"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    maturity_category = models.PositiveSmallIntegerField(
+        choices=MaturityCategory.choices, null=True, blank=True, verbose_name=_("maturity category")
+    )
 
     class Meta:
         ordering = ["-handed_off_at"]
         verbose_name = _("handoff")
+        verbose_name_plural = _("handoffs")
         constraints = [
             models.UniqueConstraint(
                 fields=["lead"], condition=Q(status="pending"), name="handoff_one_pending_per_lead"
@@ -383,7 +475,7 @@ class Handoff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.lead} → {self.to_team} ({self.status})"
+        return f"{self.lead} → {self.to_team} ({self.get_status_display()})"
 
 
 class FollowUpQuerySet(models.QuerySet):
@@ -425,6 +517,31 @@ class FollowUpQuerySet(models.QuerySet):
 
         team_ids = Membership.objects.filter(user=user).values("team_id") if user.pk else []
         return self.filter(Q(owner_user=user) | Q(owner_user__isnull=True, owner_team_id__in=team_ids))
+
+    def mine_first(self, user, limit: int) -> list[FollowUp]:
+        """The first ``limit`` rows of ``self.mine(user)`` in due order — one query, index-served.
+
+        ``mine`` is an OR that PostgreSQL answers by walking every row of ``self`` (all the
+        open overdue follow-ups, ~100 k at a million leads, for the dashboard's "my overdue")
+        and filtering. Here each side of the OR is its own ``ORDER BY due_at LIMIT`` branch of
+        a ``UNION ALL`` — the user's rows (index ``(owner_user, status, due_at)``), then one
+        branch per team of the user for its unassigned rows (partial index
+        ``leads_followup_team_open``) — so each branch reads at most ``limit`` index entries.
+        The user's teams come from ``slas.permissions.teams_of`` (cached for the request).
+        """
+        from slas.permissions import teams_of
+
+        if not user.pk:
+            return []
+        order = ("due_at", "pk")
+        branches = [self.filter(owner_user=user).order_by(*order)[:limit]]
+        branches += [
+            self.filter(owner_user__isnull=True, owner_team_id=team.pk).order_by(*order)[:limit]
+            for team in teams_of(user)
+        ]
+        rows = rows_of_branches(branches)
+        rows.sort(key=lambda followup: (followup.due_at, followup.pk))
+        return rows[:limit]
 
     def obligations(self):
         """Follow-ups that count for compliance: the SLA's obligations, but those cancelled before
@@ -470,35 +587,61 @@ class FollowUp(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     # Every SLA obligation is about a lead; an action item may be about none.
-    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
-    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
-    handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.PROTECT, related_name="followups")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="followups", verbose_name=_("lead")
+    )
+    sla = models.ForeignKey(
+        SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="followups", verbose_name=_("SLA")
+    )
+    handoff = models.ForeignKey(
+        Handoff, null=True, blank=True, on_delete=models.PROTECT, related_name="followups", verbose_name=_("handoff")
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
     # What to do and where it was decided (action items); SLA obligations are named by kind and lead.
     title = models.CharField(_("title"), max_length=200, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True, help_text=_("The page it comes from (a review)."))
-    attempt_number = models.PositiveSmallIntegerField(null=True, blank=True)
-    required_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
-    starts_at = models.DateTimeField(help_text=_("When the clock started (handoff, acceptance, take)."))
-    due_at = models.DateTimeField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    done_at = models.DateTimeField(null=True, blank=True)
-    done_on_time = models.BooleanField(null=True, blank=True)
-    # When the obligation lapsed (lead lost, won or returned): it was open until then.
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    # Business hours from start to completion, stored when done (time-to-first-contact figures).
-    business_hours_taken = models.FloatField(null=True, blank=True)
-    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="followups")
-    owner_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
+    attempt_number = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("attempt number"))
+    required_attempts = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("attempts required"))
+    starts_at = models.DateTimeField(
+        help_text=_("When the clock started (handoff, acceptance, take)."), verbose_name=_("clock starts")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(verbose_name=_("due"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    done_at = models.DateTimeField(null=True, blank=True, verbose_name=_("done on"))
+    done_on_time = models.BooleanField(null=True, blank=True, verbose_name=_("done on time"))
+    # When the obligation lapsed (lead lost, won or returned): it was open until then.
+    cancelled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        verbose_name=_("cancelled on"),
+        help_text=_("When the obligation lapsed (lead lost, won or returned)."),
+    )
+    # Business hours from start to completion, stored when done (time-to-first-contact figures).
+    business_hours_taken = models.FloatField(
+        null=True,
+        blank=True,
+        verbose_name=_("business hours taken"),
+        help_text=_("Business hours from start to completion."),
+    )
+    owner_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="followups", verbose_name=_("owner team")
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "pk"]
         verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
         indexes = [
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["sla", "kind", "due_at"]),
@@ -510,6 +653,19 @@ class FollowUp(models.Model):
             # since the last scan that were already overdue (reporting.notifications.overdue).
             models.Index(fields=["due_at", "id"], name="leads_followup_due_id"),
             models.Index(fields=["created_at"], name="leads_followup_created"),
+            # A team's unassigned open follow-ups in due order ("my overdue", ``mine_first``), and
+            # the open action items per team (the reviews' dashboard panel): both read a handful
+            # of entries instead of every open follow-up.
+            models.Index(
+                fields=["owner_team", "due_at"],
+                condition=Q(status="open", owner_user__isnull=True),
+                name="leads_followup_team_open",
+            ),
+            models.Index(
+                fields=["owner_team", "due_at"],
+                condition=Q(status="open", kind="action_item"),
+                name="leads_followup_action_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -518,7 +674,11 @@ class FollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} – {self.subject} by {self.due_at:%Y-%m-%d %H:%M}"
+        return _("%(kind)s – %(subject)s, due %(when)s") % {
+            "kind": self.get_kind_display(),
+            "subject": self.subject,
+            "when": f"{self.due_at:%Y-%m-%d %H:%M}",
+        }
 
     def get_absolute_url(self) -> str:
         """The page to open: where the action item was decided, or the lead."""
@@ -535,16 +695,19 @@ class FollowUp(models.Model):
 class VisitCount(models.Model):
     """Anonymous visitors as a monthly count per channel, pushed by an analytics client."""
 
-    month = models.DateField(help_text=_("First day of the month."))
-    channel = models.CharField(max_length=60)
-    count = models.PositiveIntegerField()
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    month = models.DateField(help_text=_("First day of the month."), verbose_name=_("month"))
+    channel = models.CharField(max_length=60, verbose_name=_("channel"))
+    count = models.PositiveIntegerField(verbose_name=_("visits"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("updated by")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     class Meta:
         ordering = ["-month", "channel"]
         constraints = [models.UniqueConstraint(fields=["month", "channel"], name="visit_count_unique_month_channel")]
         verbose_name = _("visit count")
+        verbose_name_plural = _("visit counts")
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.channel}: {self.count}"
@@ -553,18 +716,25 @@ class VisitCount(models.Model):
 class CaptureForm(models.Model):
     """A public form prospects fill in (``/capture/<slug>/``)."""
 
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(
+        unique=True, verbose_name=_("address name"), help_text=_("The end of the form's public address.")
+    )
     name = models.CharField(_("name"), max_length=200)
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="capture_forms", limit_choices_to={"function": Function.MARKETING}
+        Team,
+        on_delete=models.PROTECT,
+        related_name="capture_forms",
+        limit_choices_to={"function": Function.MARKETING},
+        verbose_name=_("team"),
     )
     channel = models.CharField(_("channel"), max_length=60, blank=True)
-    is_active = models.BooleanField(default=True)
-    thank_you_message = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    thank_you_message = models.TextField(blank=True, verbose_name=_("thank-you message"))
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("capture form")
+        verbose_name_plural = _("capture forms")
 
     def __str__(self) -> str:
         return self.name
@@ -583,18 +753,23 @@ class ImportFile(models.Model):
     ends, or after a day when never confirmed. Not in the cache: a draft is data, not a hint.
     """
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    name = models.CharField(max_length=255, blank=True)
-    headers = models.JSONField(default=list)
-    text = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("team")
+    )
+    name = models.CharField(max_length=255, blank=True, verbose_name=_("file name"))
+    headers = models.JSONField(default=list, verbose_name=_("columns"))
+    text = models.TextField(verbose_name=_("content"))
 
     objects = ImportFileQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("uploaded import file")
+        verbose_name_plural = _("uploaded import files")
 
     def __str__(self) -> str:
         return self.name or f"import #{self.pk}"

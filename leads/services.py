@@ -11,6 +11,7 @@ times in business time, and completions store ``done_on_time`` and ``business_ho
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -303,6 +304,36 @@ def _new_lead(data: dict[str, Any], *, team: Team, by, when: dt.datetime, stage:
     return lead
 
 
+def _new_leads(*, by, source: str):
+    """``_new_lead`` for many rows (an import): ``make(data, team=…, when=…, stage=…)``.
+
+    The lead of each (team, stage, time) is made once by ``_new_lead``; each row's lead is that
+    one's field values with the row's given fields in place, built from positional values (a
+    fifth of the cost of a model built from keywords: 5,000 rows took 112 ms of CPU), then the
+    same consent time and derived category as ``_new_lead``. ``test_import_set_based`` compares
+    an imported lead with the one ``lead_create`` makes.
+    """
+    fields = Lead._meta.concrete_fields
+    position = {field.name: n for n, field in enumerate(fields)}
+    made: dict[tuple, list] = {}
+
+    def make(data: dict[str, Any], *, team: Team, when: dt.datetime, stage: str) -> Lead:
+        key = (team.pk, stage, when)
+        if key not in made:
+            first = _new_lead({}, team=team, by=by, when=when, stage=stage, source=source)
+            made[key] = [getattr(first, field.attname) for field in fields]
+        values = made[key].copy()
+        for name, value in data.items():
+            values[position[name]] = value
+        lead = Lead(*values)
+        if lead.consent_to_contact:
+            lead.consent_at = when
+        _set_category(lead)
+        return lead
+
+    return make
+
+
 def _check_new_lead_input(by, team: Team, stage: str) -> None:
     if by is not None and not permissions.can_create_lead(by, team):
         _deny(_("You may not create leads for this team."))
@@ -315,6 +346,16 @@ def _check_new_lead_input(by, team: Team, stage: str) -> None:
 LEAD_FIELD_NAMES = frozenset(f.name for f in Lead._meta.concrete_fields)
 
 
+@contextmanager
+def _row_refusal(item: dict[str, Any]):
+    """A rule's refusal of an import row, named by its row number."""
+    try:
+        yield
+    except ValidationError as exc:
+        messages = "; ".join(exc.messages)
+        raise ValidationError(_("Row %(row)s: %(msg)s") % {"row": item["number"], "msg": messages}) from exc
+
+
 @transaction.atomic
 def leads_create_many(
     *, items: list[dict[str, Any]], by, source: str = Source.IMPORT, chunk: int = 2000, progress=None
@@ -324,70 +365,80 @@ def leads_create_many(
     Each item is ``{"data", "team", "stage", "occurred_at", "number"}``. The same rules as
     ``lead_create``, checked once per team; an item whose e-mail already belongs to a lead is a
     second capture and goes through ``lead_create`` (touch and merge, one by one). The new leads
-    and their "created" events are inserted ``chunk`` at a time (one COPY each), the e-mail
-    lookups ``chunk`` at a time too. One transaction: every item or none. A row refused by a rule
-    is a ``ValidationError`` naming its row number. ``progress(done)`` is called after each chunk.
+    and their "created" events are inserted ``chunk`` at a time (one COPY each, each new lead made
+    and checked while the server stores the previous ones), the e-mail lookups ``chunk`` at a
+    time too. One transaction: every item or none. A row refused by a rule is a
+    ``ValidationError`` naming its row number (the known e-mails of a chunk are merged before
+    its new leads are checked). ``progress(done)`` is called after each chunk.
     """
-    from smarketing.bulk import copy_insert, copy_values
+    from smarketing.bulk import copy_insert, copy_values, gc_paused
 
     from .signals import rows_bulk_created
 
     for team, stage in {(item["team"], item["stage"]) for item in items}:
         _check_new_lead_input(by, team, stage)
     now = timezone.now()
+    new_lead = _new_leads(by=by, source=source)
     done = 0
-    for start in range(0, len(items), chunk):
-        batch = items[start : start + chunk]
-        emails = [item["data"]["email"] for item in batch if item["data"].get("email")]
-        known = (
-            {e.lower() for e in Lead.objects.with_email(*emails).values_list("email", flat=True)} if emails else set()
-        )
-        leads, events = [], []
-        for item in batch:
-            try:
-                data = _clean_data(item["data"])
-                if data.get("email") and data["email"] in known:
-                    lead_create(
-                        data=data,
-                        team=item["team"],
-                        by=by,
-                        occurred_at=item["occurred_at"],
-                        source=source,
-                        stage=item["stage"],
-                    )
-                    continue
-                when = _when(None, item["occurred_at"], now)
-                lead = _new_lead(data, team=item["team"], by=by, when=when, stage=item["stage"], source=source)
-                # The rules of the fields the row gives and the model's own (who a lead is); the
-                # fields set here are valid by construction, and the unique e-mail is the index's
-                # (looked up above, per chunk).
-                lead.full_clean(
-                    exclude=[name for name in LEAD_FIELD_NAMES if name not in data],
-                    validate_unique=False,
-                    validate_constraints=False,
-                )
-            except ValidationError as exc:
-                messages = "; ".join(exc.messages)
-                raise ValidationError(_("Row %(row)s: %(msg)s") % {"row": item["number"], "msg": messages}) from exc
-            events.append(
-                _event_values(
-                    lead,
-                    kind=LeadEvent.Kind.CREATED,
-                    by=by,
-                    occurred_at=when,
-                    now=now,
-                    to_stage=item["stage"],
-                    first_reach=True,  # a new lead has reached nothing yet
-                    team=item["team"],
-                    payload={"source": source},
-                )
+    with gc_paused():  # thousands of rows built: no full collections meanwhile
+        for start in range(0, len(items), chunk):
+            batch = items[start : start + chunk]
+            emails = [item["data"]["email"] for item in batch if item["data"].get("email")]
+            known = (
+                {e.lower() for e in Lead.objects.with_email(*emails).values_list("email", flat=True)}
+                if emails
+                else set()
             )
-            leads.append(lead)
-        copy_insert(Lead, leads)
-        copy_values(LeadEvent, events)
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+            fresh, events = [], []
+            for item in batch:
+                with _row_refusal(item):
+                    data = _clean_data(item["data"])
+                    if data.get("email") and data["email"] in known:
+                        lead_create(
+                            data=data,
+                            team=item["team"],
+                            by=by,
+                            occurred_at=item["occurred_at"],
+                            source=source,
+                            stage=item["stage"],
+                        )
+                    else:
+                        fresh.append((item, data))
+
+            def leads(fresh=fresh, events=events):
+                # Made and checked while PostgreSQL stores the rows already sent (``copy_insert``).
+                for item, data in fresh:
+                    with _row_refusal(item):
+                        when = _when(None, item["occurred_at"], now)
+                        lead = new_lead(data, team=item["team"], when=when, stage=item["stage"])
+                        # The rules of the fields the row gives and the model's own (who a lead is);
+                        # the fields set here are valid by construction, and the unique e-mail is the
+                        # index's (looked up above, per chunk).
+                        lead.full_clean(
+                            exclude=[name for name in LEAD_FIELD_NAMES if name not in data],
+                            validate_unique=False,
+                            validate_constraints=False,
+                        )
+                    events.append(
+                        _event_values(
+                            lead,
+                            kind=LeadEvent.Kind.CREATED,
+                            by=by,
+                            occurred_at=when,
+                            now=now,
+                            to_stage=item["stage"],
+                            first_reach=True,  # a new lead has reached nothing yet
+                            team=item["team"],
+                            payload={"source": source},
+                        )
+                    )
+                    yield lead
+
+            copy_insert(Lead, leads(), count=len(fresh))
+            copy_values(LeadEvent, events)
+            done += len(batch)
+            if progress is not None:
+                progress(done)
     rows_bulk_created.send(sender=LeadEvent)
     return done
 

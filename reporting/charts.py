@@ -115,10 +115,12 @@ def trend_svg(rows: list[dict], months: list[str], unit: str, currency: str = "E
     figure = Figure(figsize=(DISPLAY_WIDTH / DPI, 2.6), dpi=DPI * SCALE)
     axes = figure.subplots()
     positions = list(range(len(months)))
+    plotted = False
     for row in rows:
         points = [(x, float(v)) for x, v in zip(positions, row["values"], strict=False) if v is not None]
         if points:
             axes.plot([x for x, _v in points], [v for _x, v in points], marker="o", markersize=3, label=row["label"])
+            plotted = True
     axes.set_xticks(positions)
     axes.set_xticklabels(months, fontsize=8)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: format_value(value, unit, currency)))
@@ -127,7 +129,7 @@ def trend_svg(rows: list[dict], months: list[str], unit: str, currency: str = "E
     axes.set_ylim(bottom=0)
     axes.tick_params(labelsize=8)
     axes.grid(axis="y", color="#dee2e6", linewidth=0.5)
-    if any(row["values"] for row in rows):
+    if plotted:  # a list of months without a report is not a line: no empty legend
         axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     _plain(axes)
     figure.tight_layout()

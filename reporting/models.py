@@ -23,21 +23,35 @@ class MonthlyReport(models.Model):
     figures cover every version of the ``series``.
     """
 
-    sla = models.ForeignKey(SLA, on_delete=models.PROTECT, related_name="reports")
-    series = models.UUIDField(db_index=True, help_text=_("The agreement: all versions of the SLA."))
-    month = models.DateField(help_text=_("First day of the month, in the SLA's time zone."))
-    data = models.JSONField(default=dict)
-    engine_version = models.CharField(max_length=20)
-    computed_at = models.DateTimeField(default=timezone.now)
-    computed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    sla = models.ForeignKey(SLA, on_delete=models.PROTECT, related_name="reports", verbose_name=_("SLA"))
+    series = models.UUIDField(
+        db_index=True, help_text=_("The agreement: all versions of the SLA."), verbose_name=_("series")
     )
-    computed_by_task = models.CharField(max_length=120, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    month = models.DateField(help_text=_("First day of the month, in the SLA's time zone."), verbose_name=_("month"))
+    data = models.JSONField(default=dict, verbose_name=_("figures"))
+    engine_version = models.CharField(max_length=20, verbose_name=_("engine version"))
+    computed_at = models.DateTimeField(default=timezone.now, verbose_name=_("computed"))
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("computed by"),
+    )
+    computed_by_task = models.CharField(max_length=120, blank=True, verbose_name=_("computed by task"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent"))
     # Reports made per version before the series rule: when two versions of one series had a
     # report for the same month, the older version's is kept (history) and points to the other.
     replaced_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("replaced by"),
+        help_text=_("Another version's report for the same month, kept as history."),
     )
 
     objects = MonthlyReportQuerySet.as_manager()
@@ -52,6 +66,7 @@ class MonthlyReport(models.Model):
             )
         ]
         verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
 
     def __str__(self) -> str:
         return f"{self.sla} – {self.month:%Y-%m}"
@@ -65,27 +80,42 @@ class MonthlyReport(models.Model):
 class ReportAudit(models.Model):
     """Who recomputed a report, when, and what changed."""
 
-    report = models.ForeignKey(MonthlyReport, on_delete=models.PROTECT, related_name="audits")
-    recomputed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    recomputed_at = models.DateTimeField(default=timezone.now)
-    changes = models.JSONField(default=dict)
+    report = models.ForeignKey(MonthlyReport, on_delete=models.PROTECT, related_name="audits", verbose_name=_("report"))
+    recomputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recomputed by"),
+    )
+    recomputed_at = models.DateTimeField(default=timezone.now, verbose_name=_("recomputed"))
+    changes = models.JSONField(default=dict, verbose_name=_("changes"))
 
     class Meta:
+        verbose_name = _("report recomputation")
+        verbose_name_plural = _("report recomputations")
         ordering = ["-recomputed_at"]
 
     def __str__(self) -> str:
-        return f"{self.report} recomputed at {self.recomputed_at:%Y-%m-%d %H:%M}"
+        return _("%(report)s recomputed on %(when)s") % {
+            "report": self.report,
+            "when": f"{self.recomputed_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class ReportSubscription(models.Model):
     """A user who receives an SLA's monthly report besides both teams' managers."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions")
-    sla_series = models.UUIDField(help_text=_("All versions of the SLA."))
-    unsubscribed = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions", verbose_name=_("user")
+    )
+    sla_series = models.UUIDField(help_text=_("All versions of the SLA."), verbose_name=_("SLA series"))
+    unsubscribed = models.BooleanField(default=False, verbose_name=_("unsubscribed"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
         constraints = [models.UniqueConstraint(fields=["user", "sla_series"], name="subscription_unique")]
 
     def __str__(self) -> str:
@@ -116,20 +146,29 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         DIGESTED = "digested", _("Waiting for the digest")
 
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
     # e.g. "report:12", "followup:44:owner", "atrisk:3:first_contact:2026-11": once per key and recipient.
-    dedupe_key = models.CharField(max_length=200)
-    subject = models.CharField(max_length=255, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    dedupe_key = models.CharField(
+        max_length=200, verbose_name=_("deduplication key"), help_text=_("Sent once per key and recipient.")
+    )
+    subject = models.CharField(max_length=255, blank=True, verbose_name=_("subject"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt"))
     # Set by the delivery task that claimed the row; a stale claim (worker died) is released by the relay.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        verbose_name=_("claimed"),
+        help_text=_("Set by the delivery task that claimed it; a stale claim is released."),
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent"))
     # Set when the recipient marks it as read in the notifications centre (never by delivery).
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -150,9 +189,10 @@ class Notification(models.Model):
             ),
         ]
         verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.recipient} ({self.status})"
+        return f"{self.get_kind_display()} → {self.recipient} ({self.get_status_display()})"
 
 
 class OverdueAlert(models.Model):
@@ -162,16 +202,20 @@ class OverdueAlert(models.Model):
     notifications, and the escalation scan walks only rows not escalated yet whose time has come.
     """
 
-    followup = models.OneToOneField("leads.FollowUp", on_delete=models.CASCADE, related_name="overdue_alert")
-    owner_alerted_at = models.DateTimeField(default=timezone.now)
-    escalate_at = models.DateTimeField()
-    escalated_at = models.DateTimeField(null=True, blank=True)
+    followup = models.OneToOneField(
+        "leads.FollowUp", on_delete=models.CASCADE, related_name="overdue_alert", verbose_name=_("follow-up")
+    )
+    owner_alerted_at = models.DateTimeField(default=timezone.now, verbose_name=_("owner alerted"))
+    escalate_at = models.DateTimeField(verbose_name=_("escalation due"))
+    escalated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("escalated"))
 
     class Meta:
+        verbose_name = _("overdue alert")
+        verbose_name_plural = _("overdue alerts")
         indexes = [models.Index(fields=["escalated_at", "escalate_at"])]
 
     def __str__(self) -> str:
-        return f"overdue alert for follow-up {self.followup_id}"
+        return _("overdue alert for follow-up #%(id)s") % {"id": self.followup_id}
 
 
 class ScanWatermark(models.Model):
@@ -184,12 +228,16 @@ class ScanWatermark(models.Model):
     ``chunk_at`` tell how far the current pass is (progress, in the admin and the logs).
     """
 
-    name = models.CharField(max_length=60, unique=True)
-    scanned_until = models.DateTimeField()
-    cursor_due_at = models.DateTimeField(null=True, blank=True)
-    cursor_id = models.BigIntegerField(null=True, blank=True)
-    pass_alerted = models.PositiveIntegerField(default=0)
-    chunk_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=60, unique=True, verbose_name=_("name"))
+    scanned_until = models.DateTimeField(verbose_name=_("scanned until"))
+    cursor_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cursor due date"))
+    cursor_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("cursor ID"))
+    pass_alerted = models.PositiveIntegerField(default=0, verbose_name=_("alerts in this pass"))
+    chunk_at = models.DateTimeField(null=True, blank=True, verbose_name=_("chunk started"))
+
+    class Meta:
+        verbose_name = _("scan watermark")
+        verbose_name_plural = _("scan watermarks")
 
     def __str__(self) -> str:
-        return f"{self.name} until {self.scanned_until:%Y-%m-%d %H:%M}"
+        return _("%(name)s until %(when)s") % {"name": self.name, "when": f"{self.scanned_until:%Y-%m-%d %H:%M}"}

@@ -30,6 +30,22 @@ def series_start(sla: SLA) -> dt.date | None:
     return SLA.objects.filter(series=sla.series).signed().aggregate(first=Min("start_date"))["first"]
 
 
+def stored_reports(slas: list[SLA], *, months: int = 12, now: dt.datetime | None = None) -> list[MonthlyReport]:
+    """The current stored reports ``trend`` reads for each of ``slas`` (default window), in one
+    query: the dashboard passes them to ``trend(…, reports=…)`` instead of one query per SLA."""
+    if not slas:
+        return []
+    now = now or timezone.now()
+    this_months = [sla.current_month(now) for sla in slas]
+    return list(
+        MonthlyReport.objects.current().filter(
+            series__in={sla.series for sla in slas},
+            month__gte=min(month.back(months)[0].first_day for month in this_months),
+            month__lt=max(month.first_day for month in this_months),
+        )
+    )
+
+
 def trend(
     sla: SLA,
     *,
@@ -38,6 +54,7 @@ def trend(
     current: dict | None = None,
     until: dt.date | None = None,
     from_start: bool = False,
+    reports: list[MonthlyReport] | None = None,
 ) -> dict:
     """The ``months`` months up to ``until`` (default: the current month) per commitment:
     stored reports of the SLA's series (all its versions) plus, when the window reaches the
@@ -46,7 +63,8 @@ def trend(
     a report or its PDF does not list months in which no SLA existed.
 
     ``{"labels": ["2026-01", …], "series": {key: {"actual": […], "target": […], "status": […]}}}``;
-    a month without a report has ``None``.
+    a month without a report has ``None``. ``reports``: the stored reports already read
+    (``stored_reports``, any series; those of this window are picked), else one query.
     """
     now = now or timezone.now()
     this_month = sla.current_month(now)
@@ -55,14 +73,19 @@ def trend(
     if from_start:
         first = series_start(sla)
         window = [month for month in window if first is None or month.last_day >= first] or [last]
-    stored = {
-        report.month: report.data
-        for report in MonthlyReport.objects.current().filter(
+    if reports is None:
+        reports = MonthlyReport.objects.current().filter(
             series=sla.series,
             month__gte=window[0].first_day,
             month__lte=last.first_day,
             month__lt=this_month.first_day,
         )
+    stored = {
+        report.month: report.data
+        for report in reports
+        if report.series == sla.series
+        and window[0].first_day <= report.month <= last.first_day
+        and report.month < this_month.first_day
     }
     if last == this_month and current is None and is_active_in(sla, this_month):
         current = compliance.compute(sla, this_month, now=now)

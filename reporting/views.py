@@ -136,28 +136,33 @@ def next_milestones(slas: list[SLA], now: dt.datetime | dt.date, limit: int = 8)
 @login_required
 @require_GET
 def dashboard(request):
-    """Home: the current month of every SLA in force, at-risk commitments first."""
-    sla_count = SLA.objects.count()
-    context = {
-        "team_count": Team.objects.count(),
-        "sla_count": sla_count,
-        "can_manage_users": can_manage_users(request.user),
-        "can_draft_sla": can_draft_sla(request.user),
-    }
-    if not sla_count:
-        return render(request, "home.html", context)
+    """Home: the current month of every SLA in force, at-risk commitments first.
+
+    A fixed number of queries whatever the number of SLAs or rows (``test_dashboard``): the
+    statuses from ``reporting.live`` (no query while cached), the stored months of every trend
+    in one query, each widget one index-served query.
+    """
     now = timezone.now()
     # One board per series: its version in force now (in its own time zone) shows the series.
-    slas = (
+    # The calendars' hours are not prefetched: only a status not cached yet needs them.
+    slas = list(
         SLA.objects.in_force_at(now)
         .select_related("marketing_team", "sales_team", "calendar")
-        .prefetch_related("commitments", "calendar__hours", "calendar__closed_dates")
+        .prefetch_related("commitments")
         .order_by("title")
     )
+    context = {}
+    if not slas:
+        # The first-run guidance while no SLA exists at all: counted and asked only then.
+        context.update(sla_count=SLA.objects.count(), team_count=Team.objects.count())
+        if not context["sla_count"]:
+            context.update(can_manage_users=can_manage_users(request.user), can_draft_sla=can_draft_sla(request.user))
+            return render(request, "home.html", context)
+    reports = queries.stored_reports(slas, now=now)
     boards = []
     for sla in slas:
         status = decorate(live.status(sla, sla.current_month(now), now=now))
-        trend = queries.trend(sla, now=now, current=status)
+        trend = queries.trend(sla, now=now, current=status, reports=reports)
         boards.append(
             {
                 "sla": sla,
@@ -171,7 +176,7 @@ def dashboard(request):
     boards.sort(key=lambda board: -len(board["status"]["at_risk"]))
     context.update(
         boards=boards,
-        my_overdue=FollowUp.objects.overdue().mine(request.user).select_related("lead", "sla").order_by("due_at")[:20],
+        my_overdue=FollowUp.objects.overdue().select_related("lead", "sla").mine_first(request.user, 20),
         milestones=next_milestones([b["sla"] for b in boards], now),
         panels=hooks.collect("dashboard.panels", request=request, slas=[b["sla"] for b in boards], now=now),
     )

@@ -68,26 +68,47 @@ class Review(models.Model):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
-    series = models.UUIDField(db_index=True, editable=False)
+    series = models.UUIDField(
+        db_index=True, editable=False, verbose_name=_("series"), help_text=_("All versions of the SLA.")
+    )
     sla = models.ForeignKey(SLA, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("SLA"))
     month = models.DateField(_("month reviewed"), help_text=_("First day of the month, in the SLA's time zone."))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.MONTHLY)
     title = models.CharField(_("title"), max_length=200, blank=True)
     scheduled_at = models.DateTimeField(_("meeting time"))
-    ends_at = models.DateTimeField(editable=False)
+    ends_at = models.DateTimeField(editable=False, verbose_name=_("ends"))
     location = models.CharField(_("place or video link"), max_length=300, blank=True)
-    sequence = models.PositiveIntegerField(default=0, editable=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    sequence = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("invitation sequence"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, editable=False, verbose_name=_("status")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created"))
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("closed on"))
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("closed by"),
     )
     # The frozen minutes (agenda, notes, decisions, action items, participants) written at closing.
-    minutes = models.JSONField(default=dict, blank=True, editable=False)
+    minutes = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        verbose_name=_("minutes"),
+        help_text=_("Frozen at closing: agenda, notes, decisions, action items, participants."),
+    )
 
     objects = ReviewQuerySet.as_manager()
 
@@ -138,33 +159,44 @@ class Review(models.Model):
 class Participant(models.Model):
     """Someone invited to the meeting: both teams' managers by default, anyone added."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="participants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_participations")
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="participants", verbose_name=_("review"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_participations", verbose_name=_("user")
     )
-    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    added_at = models.DateTimeField(default=timezone.now, verbose_name=_("added"))
 
     class Meta:
         ordering = ["added_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["review", "user"], name="participant_once_per_review")]
         verbose_name = _("participant")
+        verbose_name_plural = _("participants")
 
     def __str__(self) -> str:
-        return f"{self.user} @ review {self.review_id}"
+        return _("%(user)s in review #%(id)s") % {"user": self.user, "id": self.review_id}
 
 
 class AgendaPoint(models.Model):
     """A point a participant adds to the agenda before (or during) the meeting."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="points")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="points", verbose_name=_("review"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
     text = models.TextField(_("point"), max_length=2000)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("agenda point")
+        verbose_name_plural = _("agenda points")
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -173,15 +205,18 @@ class AgendaPoint(models.Model):
 class Note(models.Model):
     """What was said about one agenda item (``item``: the agenda item's key, e.g. ``miss:first_contact``)."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="notes")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="notes", verbose_name=_("review"))
     item = models.CharField(_("agenda item"), max_length=60)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
     text = models.TextField(_("note"), max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("note")
+        verbose_name_plural = _("notes")
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -206,11 +241,13 @@ class Decision(models.Model):
         RESPONSE_TIME = "response_time", _("New response time")
         CATEGORY_RULE = "category_rule", _("New maturity category rule")
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("review"))
     item = models.CharField(_("agenda item"), max_length=60, blank=True)
     text = models.TextField(_("decision"), max_length=5000)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
     proposal = models.CharField(
         _("proposed change"), max_length=20, choices=Proposal.choices, blank=True, default=Proposal.NONE
     )
@@ -230,12 +267,19 @@ class Decision(models.Model):
         _("owned by"), max_length=16, choices=Function.choices, blank=True, help_text=_("Category rule only.")
     )
     amendment = models.ForeignKey(
-        SLA, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_decisions", editable=False
+        SLA,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="review_decisions",
+        editable=False,
+        verbose_name=_("amendment"),
     )
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -325,9 +369,14 @@ class ActionItem(models.Model):
     follow-up's, live; the minutes keep what it was at closing.
     """
 
-    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="action_items")
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="action_items", verbose_name=_("review"))
     decision = models.ForeignKey(
-        Decision, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items"
+        Decision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
+        verbose_name=_("decision"),
     )
     item = models.CharField(_("agenda item"), max_length=60, blank=True)
     title = models.CharField(_("action"), max_length=200)
@@ -343,14 +392,21 @@ class ActionItem(models.Model):
         SLA, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("SLA")
     )
     followup = models.OneToOneField(
-        "leads.FollowUp", on_delete=models.PROTECT, related_name="action_item", editable=False
+        "leads.FollowUp",
+        on_delete=models.PROTECT,
+        related_name="action_item",
+        editable=False,
+        verbose_name=_("follow-up"),
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     class Meta:
         ordering = ["due_date", "pk"]
         verbose_name = _("action item")
+        verbose_name_plural = _("action items")
 
     def __str__(self) -> str:
         return self.title

@@ -12,10 +12,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm as BaseAdminPasswordChangeForm
+from django.contrib.auth.forms import SetUnusablePasswordMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from smarketing.admin import TranslatedPermissions
 
 from . import permissions, services
 from .models import (
@@ -149,18 +154,30 @@ class ProfileInline(AdminOnly, admin.StackedInline):
     fields = ["is_viewer", "language", "time_zone", "alert_mode"]
 
 
+class AdminPasswordChangeForm(BaseAdminPasswordChangeForm):
+    """Django's form joins its translated help text to an English warning when it is imported,
+    which makes the whole text English; the same text, joined at display."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 User = get_user_model()
 admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(AdminOnly, ServiceRefusalsAsMessages, MembershipsThroughServices, BaseUserAdmin):
+class UserAdmin(AdminOnly, ServiceRefusalsAsMessages, MembershipsThroughServices, TranslatedPermissions, BaseUserAdmin):
     """Users are created with ``user_create`` (password validators) and changed with ``user_update``.
 
     Never deleted (their history stays attributed): deactivate them instead.
     """
 
     inlines = [ProfileInline, UserMembershipInline]
+    change_password_form = AdminPasswordChangeForm
 
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in services.USER_FIELDS if field in form.cleaned_data}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -17,8 +18,11 @@ class TeamFilter(django_filters.ModelChoiceFilter):
 
 
 class SLAFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=SLA.Status.choices, label=_("Status"))
-    team = TeamFilter(queryset=Team.objects.all(), method="filter_team", label=_("Team"))
+    # Toggles drawn as chips on the list page (a short row, not a tall multi-select box).
+    status = django_filters.MultipleChoiceFilter(
+        choices=SLA.Status.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple(attrs={"class": "btn-check"})
+    )
+    team = TeamFilter(queryset=Team.objects.all(), method="filter_team", label=_("Team"), empty_label=_("Any"))
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Covers the date"))
     starts_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label=_("Starts on or after"))
     ends_before = django_filters.DateFilter(field_name="end_date", lookup_expr="lte", label=_("Ends on or before"))

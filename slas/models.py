@@ -56,7 +56,7 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     function = models.CharField(_("function"), max_length=16, choices=Function.choices)
     description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created"))
 
     class Meta:
         ordering = ["function", "name"]
@@ -104,8 +104,10 @@ class Membership(models.Model):
         MANAGER = "manager", _("Manager")
         MEMBER = "member", _("Member")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
@@ -128,7 +130,9 @@ class Profile(models.Model):
         IMMEDIATE = "immediate", _("Immediately")
         DIGEST = "digest", _("Daily digest")
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile", verbose_name=_("user")
+    )
     is_viewer = models.BooleanField(
         _("viewer"), default=False, help_text=_("Executives who read everything and write nothing.")
     )
@@ -139,13 +143,16 @@ class Profile(models.Model):
     alert_mode = models.CharField(
         _("overdue alerts"), max_length=16, choices=AlertMode.choices, default=AlertMode.IMMEDIATE
     )
-    calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token, editable=False)
+    calendar_token = models.CharField(
+        max_length=64, unique=True, default=_new_calendar_token, editable=False, verbose_name=_("calendar token")
+    )
 
     class Meta:
         verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
 
     def __str__(self) -> str:
-        return f"profile of {self.user}"
+        return _("profile of %(user)s") % {"user": self.user}
 
     @classmethod
     def for_user(cls, user) -> Profile:
@@ -303,26 +310,54 @@ class SLA(models.Model):
     )
 
     # Versions: every amendment is a new row of the same series.
-    series = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    series = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        db_index=True,
+        verbose_name=_("series"),
+        help_text=_("All versions of the SLA."),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
     amends = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amendments", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+        editable=False,
+        verbose_name=_("amends"),
     )
     # The first day this version governs: its start date, or for an amendment signed after its
     # start date the day it took effect (an amendment never rewrites days already governed).
-    in_force_from = models.DateField(null=True, blank=True, editable=False)
-    superseded_on = models.DateField(null=True, blank=True, editable=False)
+    in_force_from = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("in force from"),
+        help_text=_("The first day this version governs."),
+    )
+    superseded_on = models.DateField(null=True, blank=True, editable=False, verbose_name=_("superseded on"))
 
     # Optimistic locking of drafts: an edit based on an older revision is refused.
-    revision = models.PositiveIntegerField(default=1, editable=False)
-    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
-    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    revision = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        verbose_name=_("revision"),
+        help_text=_("Bumped by every edit of a draft: an edit based on an older revision is refused."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("fingerprint"))
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("submitted"))
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("activated"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated"))
 
     objects = SLAQuerySet.as_manager()
 
@@ -463,7 +498,7 @@ class SLA(models.Model):
 class SharedGoal(models.Model):
     """A SMART goal both teams share (specific, measurable, achievable, realistic, time-bound)."""
 
-    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="goals")
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="goals", verbose_name=_("SLA"))
     specific = models.TextField(_("specific"))
     metric = models.CharField(_("measurable metric"), max_length=200)
     target = models.DecimalField(
@@ -475,6 +510,7 @@ class SharedGoal(models.Model):
     class Meta:
         ordering = ["deadline", "pk"]
         verbose_name = _("shared goal")
+        verbose_name_plural = _("shared goals")
 
     def __str__(self) -> str:
         return self.specific[:60]
@@ -492,7 +528,7 @@ class SharedGoal(models.Model):
 class Commitment(models.Model):
     """A measurable promise of one side, checked every month (SPEC §4)."""
 
-    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="commitments")
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("SLA"))
     key = models.CharField(_("commitment"), max_length=32, choices=CommitmentKey.choices)
     target = models.DecimalField(
         _("target"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
@@ -525,6 +561,7 @@ class Commitment(models.Model):
         ordering = ["pk"]
         constraints = [models.UniqueConstraint(fields=["sla", "key"], name="commitment_unique_key_per_sla")]
         verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
 
     def __str__(self) -> str:
         return f"{self.get_key_display()} ≥ {self.target}"
@@ -602,7 +639,7 @@ class MaturityCategory(models.IntegerChoices):
 class MaturityRule(models.Model):
     """Per maturity category: who owns the lead, how fast it must be worked, temporary takes."""
 
-    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="maturity_rules")
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="maturity_rules", verbose_name=_("SLA"))
     category = models.PositiveSmallIntegerField(_("category"), choices=MaturityCategory.choices)
     owner_function = models.CharField(_("owned by"), max_length=16, choices=Function.choices)
     response_hours = models.DecimalField(
@@ -623,6 +660,7 @@ class MaturityRule(models.Model):
         ordering = ["category"]
         constraints = [models.UniqueConstraint(fields=["sla", "category"], name="maturity_rule_unique_category")]
         verbose_name = _("maturity rule")
+        verbose_name_plural = _("maturity rules")
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.get_owner_function_display()}"
@@ -644,7 +682,7 @@ class MaturityRule(models.Model):
 class Milestone(models.Model):
     """An entry of the intervention calendar (calendrier d'intervention)."""
 
-    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="milestones")
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("SLA"))
     title = models.CharField(_("title"), max_length=200)
     owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner team"))
     due_date = models.DateField(_("due date"))
@@ -653,6 +691,7 @@ class Milestone(models.Model):
     class Meta:
         ordering = ["due_date", "pk"]
         verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
 
     def __str__(self) -> str:
         return f"{self.title} ({self.due_date})"
@@ -694,7 +733,7 @@ class Milestone(models.Model):
 class WorkingCalendar(models.Model):
     """The SLA's clock: time zone, weekly working hours, public holidays and closed dates."""
 
-    sla = models.OneToOneField(SLA, on_delete=models.CASCADE, related_name="calendar")
+    sla = models.OneToOneField(SLA, on_delete=models.CASCADE, related_name="calendar", verbose_name=_("SLA"))
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=settings.TIME_ZONE, validators=[validate_time_zone]
     )
@@ -705,6 +744,7 @@ class WorkingCalendar(models.Model):
 
     class Meta:
         verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendars")
 
     def __str__(self) -> str:
         return f"{self.time_zone} {self.country}"
@@ -784,7 +824,9 @@ class WorkingCalendar(models.Model):
 class WorkingHours(models.Model):
     """One working interval on a weekday; a day may have several (e.g. 9–12 and 14–18)."""
 
-    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="hours")
+    calendar = models.ForeignKey(
+        WorkingCalendar, on_delete=models.CASCADE, related_name="hours", verbose_name=_("working calendar")
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"),
         choices=[
@@ -817,7 +859,9 @@ class WorkingHours(models.Model):
 class ClosedDate(models.Model):
     """An extra non-working date (company closure, bridge day) on top of public holidays."""
 
-    calendar = models.ForeignKey(WorkingCalendar, on_delete=models.CASCADE, related_name="closed_dates")
+    calendar = models.ForeignKey(
+        WorkingCalendar, on_delete=models.CASCADE, related_name="closed_dates", verbose_name=_("working calendar")
+    )
     date = models.DateField(_("date"))
     label = models.CharField(_("label"), max_length=120, blank=True)
 
@@ -825,6 +869,7 @@ class ClosedDate(models.Model):
         ordering = ["date"]
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="closed_date_unique")]
         verbose_name = _("closed date")
+        verbose_name_plural = _("closed dates")
 
     def __str__(self) -> str:
         return f"{self.date} {self.label}".strip()
@@ -833,19 +878,26 @@ class ClosedDate(models.Model):
 class Signature(models.Model):
     """A manager's signature of an SLA version for one team, with the content fingerprint."""
 
-    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="signatures")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    signed_at = models.DateTimeField(default=timezone.now)
-    fingerprint = models.CharField(max_length=64)
+    sla = models.ForeignKey(SLA, on_delete=models.CASCADE, related_name="signatures", verbose_name=_("SLA"))
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("team"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signed by")
+    )
+    signed_at = models.DateTimeField(default=timezone.now, verbose_name=_("signed"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("fingerprint"))
 
     class Meta:
         ordering = ["signed_at"]
         constraints = [models.UniqueConstraint(fields=["sla", "team"], name="signature_unique_team")]
         verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
 
     def __str__(self) -> str:
-        return f"{self.team} by {self.signed_by} at {self.signed_at:%Y-%m-%d %H:%M}"
+        return _("%(team)s, signed by %(user)s on %(when)s") % {
+            "team": self.team,
+            "user": self.signed_by,
+            "when": f"{self.signed_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class LifecycleRecord(models.Model):
@@ -860,38 +912,52 @@ class LifecycleRecord(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn from signature")
         DRAFT_DELETED = "draft_deleted", _("Draft deleted")
 
-    sla = models.ForeignKey(SLA, null=True, blank=True, on_delete=models.SET_NULL, related_name="lifecycle_records")
-    series = models.UUIDField(db_index=True)
-    version = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    reason = models.TextField(blank=True)
-    fingerprint = models.CharField(max_length=64, blank=True)
+    sla = models.ForeignKey(
+        SLA, null=True, blank=True, on_delete=models.SET_NULL, related_name="lifecycle_records", verbose_name=_("SLA")
+    )
+    series = models.UUIDField(db_index=True, verbose_name=_("series"), help_text=_("All versions of the SLA."))
+    version = models.PositiveIntegerField(verbose_name=_("version"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    action = models.CharField(max_length=20, choices=Action.choices, verbose_name=_("action"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("done by")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("date"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    fingerprint = models.CharField(max_length=64, blank=True, verbose_name=_("fingerprint"))
     # [{"team": id, "team_name": …, "signed_by": id, "signed_by_username": …, "signed_at": iso, "fingerprint": …}]
-    cleared_signatures = models.JSONField(default=list, blank=True)
+    cleared_signatures = models.JSONField(default=list, blank=True, verbose_name=_("cleared signatures"))
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("SLA lifecycle record")
+        verbose_name_plural = _("SLA lifecycle records")
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.title} v{self.version} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+        return _("%(action)s: %(title)s v%(version)s by %(user)s on %(when)s") % {
+            "action": self.get_action_display(),
+            "title": self.title,
+            "version": self.version,
+            "user": self.actor,
+            "when": f"{self.at:%Y-%m-%d %H:%M}",
+        }
 
 
 class GoalPlan(models.Model):
     """A saved reverse-funnel computation (inputs and the volumes it gives)."""
 
     name = models.CharField(_("name"), max_length=200, blank=True)
-    inputs = models.JSONField(default=dict)
-    result = models.JSONField(default=dict)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    inputs = models.JSONField(default=dict, verbose_name=_("inputs"))
+    result = models.JSONField(default=dict, verbose_name=_("result"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("goal plan")
+        verbose_name_plural = _("goal plans")
 
     def __str__(self) -> str:
         return self.name or f"plan #{self.pk}"

@@ -1,14 +1,25 @@
 from __future__ import annotations
 
+import re
+
+from auditlog import filters as auditlog_filters
 from auditlog.admin import LogEntryAdmin
-from auditlog.filters import ResourceTypeFilter
 from auditlog.models import LogEntry
 from axes import admin as axes_admin
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
+from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import webhooks
@@ -175,9 +186,53 @@ def _secret_page(request, pairs, *, created: bool):
     return response
 
 
+# --- Permissions in the reader's language ------------------------------------------------------
+# Django stores a permission's name in English when it migrates ("Can add lead"); the admin shows
+# the default ones from their action and their model's translated name, the others through the
+# catalogue.
+PERMISSION_ACTIONS = {"add": _("Can add"), "change": _("Can change"), "delete": _("Can delete"), "view": _("Can view")}
+
+
+def permission_label(permission: Permission) -> str:
+    action, _sep, model = permission.codename.partition("_")
+    if action in PERMISSION_ACTIONS and model == permission.content_type.model:
+        return f"{permission.content_type} | {PERMISSION_ACTIONS[action]}"
+    return f"{permission.content_type} | {gettext(permission.name)}"
+
+
+class TranslatedPermissions:
+    """Permission pickers (groups, users) labelled by :func:`permission_label`."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if formfield is not None and db_field.related_model is Permission:
+            formfield.label_from_instance = permission_label
+        return formfield
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(TranslatedPermissions, BaseGroupAdmin):
+    pass
+
+
 # --- The audit log: browsable and filterable by administrators, never changed or deleted -------
 
 admin.site.unregister(LogEntry)
+
+
+class ResourceTypeFilter(auditlog_filters.ResourceTypeFilter):
+    """The library's filter lists the models by their code name ("membership"); here by their
+    translated name."""
+
+    def lookups(self, request, model_admin):
+        types = []
+        for pk, code in super().lookups(request, model_admin):
+            model = ContentType.objects.get_for_id(pk).model_class()
+            types.append((pk, capfirst(model._meta.verbose_name) if model else code))
+        return sorted(types, key=lambda pair: str(pair[1]))
 
 
 @admin.register(LogEntry)
@@ -209,6 +264,72 @@ class AuditLogEntryAdmin(LogEntryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    # The library names the fields by their attribute ("is_viewer", "3 changes: …" in English):
+    # here by their translated names, with choices, dates and related objects as a reader sees them.
+    @admin.display(description=_("User"))
+    def user_url(self, obj):
+        return super().user_url(obj) if obj.actor else gettext("system")
+
+    @admin.display(description=_("Changes"))
+    def msg_short(self, obj):
+        if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
+            return ""
+        labels = [str(label) for label, _values in _recorded_changes(obj)]
+        fields = ", ".join(labels)
+        if len(fields) > 75:
+            fields = fields[: fields.rfind(" ", 0, 75)] + " …"
+        return ngettext("%(count)s change: %(fields)s", "%(count)s changes: %(fields)s", len(labels)) % {
+            "count": len(labels),
+            "fields": fields,
+        }
+
+    @admin.display(description=_("Changes"))
+    def msg(self, obj):
+        if any(isinstance(values, dict) for values in obj.changes_dict.values()):
+            return super().msg(obj)  # many-to-many changes: the library's table
+        rows = [(capfirst(label), *values) for label, values in _recorded_changes(obj, display=True)]
+        if not rows:
+            return ""
+        header = format_html("<tr><th>{}</th><th>{}</th><th>{}</th></tr>", _("Field"), _("From"), _("To"))
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        return format_html("<table>{}{}</table>", header, body)
+
+
+# What the library records for a relation seen from the other side when an object is created:
+# its empty manager ("leads.Handoff.None"), which says nothing.
+EMPTY_MANAGER = re.compile(r"\w+\.\w+\.None")
+
+
+def _recorded_changes(entry: LogEntry, *, display: bool = False) -> list[tuple]:
+    """``(label, [before, after])`` of an entry's changes that say something, by the fields'
+    translated names; ``display``: the values as the library shows them (choices, dates, related
+    objects: one query per related object, so only on an entry's own page)."""
+    shown = entry.changes_display_dict if display else {}
+    changes = []
+    for name, values in sorted(entry.changes_dict.items()):
+        label = _change_label(entry, name)
+        if all(value in (None, "", "None") or EMPTY_MANAGER.fullmatch(str(value)) for value in values):
+            continue
+        if name == "password":
+            values = ["***", "***"]
+        values = [value if value not in (None, "", "None") else "—" for value in shown.get(label, values)]
+        changes.append((label, values))
+    return changes
+
+
+def _change_label(entry: LogEntry, name: str):
+    """The translated name of a recorded field: its ``verbose_name``, or for a relation seen from
+    the other side (an SLA's sections) the related model's name."""
+    model = entry.content_type.model_class()
+    try:
+        field = model._meta.get_field(name)
+    except (AttributeError, FieldDoesNotExist):
+        return name
+    if getattr(field, "verbose_name", None):
+        return field.verbose_name
+    related = field.related_model._meta
+    return related.verbose_name if field.one_to_one else related.verbose_name_plural
+
 
 # django-axes' "clean up expired attempts" action fails outside a sign-in request (it reads an
 # attribute only its middleware sets): a 500 in the admin. Attempts expire on their own
@@ -219,3 +340,45 @@ admin.site.unregister(AccessAttempt)
 @admin.register(AccessAttempt)
 class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
     actions = ["delete_selected"]
+
+    @admin.display(description=_("Status"))
+    def status(self, obj):
+        remaining = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if remaining > 0:
+            return ngettext("%(count)s attempt remaining", "%(count)s attempts remaining", remaining) % {
+                "count": remaining
+            }
+        return gettext("Locked out")
+
+
+# django-axes names its rows with English f-strings, not through gettext; the admin's titles,
+# breadcrumbs and checkboxes show them, so they are named here in the reader's language.
+def _when(moment) -> str:
+    return date_format(localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _access_attempt_name(attempt: AccessAttempt) -> str:
+    return gettext("Failed sign-ins of %(username)s, last on %(when)s") % {
+        "username": attempt.username,
+        "when": _when(attempt.attempt_time),
+    }
+
+
+def _access_failure_name(failure: AccessFailureLog) -> str:
+    return gettext("Failed sign-in of %(username)s on %(when)s from %(address)s") % {
+        "username": failure.username,
+        "when": _when(failure.attempt_time),
+        "address": failure.ip_address,
+    }
+
+
+def _access_log_name(access: AccessLog) -> str:
+    return gettext("Sign-in of %(username)s on %(when)s") % {
+        "username": access.username,
+        "when": _when(access.attempt_time),
+    }
+
+
+AccessAttempt.__str__ = _access_attempt_name
+AccessFailureLog.__str__ = _access_failure_name
+AccessLog.__str__ = _access_log_name

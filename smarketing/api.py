@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters import BooleanFilter
 from django_filters.rest_framework import DjangoFilterBackend
@@ -243,13 +247,15 @@ def exception_handler(exc, context):
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": 'Every error of the API (docs/api.md, "Errors"): one sentence, and the fields at fault.',
+    "description": _('Every error of the API (docs/api.md, "Errors"): one sentence, and the fields at fault.'),
     "properties": {
-        "detail": {"type": "string", "description": "What went wrong, in one sentence."},
+        "detail": {"type": "string", "description": _("What went wrong, in one sentence.")},
         "errors": {
             "type": "object",
-            "description": "Each invalid field's dotted path (`calendar.hours.0.end`; `non_field_errors` for the "
-            "input as a whole) → its messages. Empty when no field is at fault.",
+            "description": _(
+                "Each invalid field's dotted path (`calendar.hours.0.end`; `non_field_errors` for the "
+                "input as a whole) → its messages. Empty when no field is at fault."
+            ),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     },
@@ -258,13 +264,13 @@ ERROR_SCHEMA = {
 }
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _ERROR_RESPONSES = {
-    "400": "Bad input: `errors` names each field at fault (dotted paths).",
-    "401": "Not authenticated: missing, invalid, expired or revoked token.",
-    "403": "Authenticated, but not allowed (SPEC §7).",
-    "404": "No such object.",
-    "409": "The change conflicts with the current state (a stale version, a concurrent change).",
-    "415": "Unsupported media type: send JSON.",
-    "429": "Too many requests: see the Retry-After header.",
+    "400": _("Bad input: `errors` names each field at fault (dotted paths)."),
+    "401": _("Not authenticated: missing, invalid, expired or revoked token."),
+    "403": _("Authenticated, but not allowed (SPEC §7)."),
+    "404": _("No such object."),
+    "409": _("The change conflicts with the current state (a stale version, a concurrent change)."),
+    "415": _("Unsupported media type: send JSON."),
+    "429": _("Too many requests: see the Retry-After header."),
 }
 
 
@@ -299,9 +305,46 @@ def add_error_responses(result, generator, request, public):
                     response["content"] = _error_content()
                     if code == "429":
                         response["headers"] = {
-                            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                            "Retry-After": {"schema": {"type": "integer"}, "description": _("Seconds to wait.")}
                         }
     return result
+
+
+@dataclass(frozen=True)
+class ExampleMoment:
+    """A date or time in a documented example, counted from the day the schema is served.
+
+    An example that says "take this lead until 2026-03-20" is refused once that day has passed
+    (a return date must come after the take), so a fixed date cannot be pasted. ``days`` from
+    today in the installation's time zone; ``hour`` None gives a date (``2026-12-01``), an hour
+    gives that time with the zone's offset (``2026-12-01T18:00:00+01:00``). Written into the
+    schema by the ``resolve_example_moments`` hook.
+    """
+
+    days: int
+    hour: int | None = None
+
+    def render(self, now: dt.datetime) -> str:
+        day = timezone.localdate(now) + dt.timedelta(days=self.days)
+        if self.hour is None:
+            return day.isoformat()
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(self.hour))).isoformat()
+
+
+def resolve_example_moments(result, generator, request, public):
+    """drf-spectacular hook: every ``ExampleMoment`` of the examples as today's date or time."""
+    now = timezone.now()
+
+    def resolve(node):
+        if isinstance(node, ExampleMoment):
+            return node.render(now)
+        if isinstance(node, dict):
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return resolve(result)
 
 
 def webhook_doc(event_type: str, data: serializers.Serializer, *, summary: str, description: str):
@@ -317,10 +360,12 @@ def webhook_doc(event_type: str, data: serializers.Serializer, *, summary: str, 
         name=f"{name}Webhook",
         fields={
             "id": serializers.UUIDField(
-                help_text="The event id, also in the `webhook-id` header: stable for one occurrence (drop duplicates)."
+                help_text=_(
+                    "The event id, also in the `webhook-id` header: stable for one occurrence (drop duplicates)."
+                )
             ),
-            "type": serializers.ChoiceField(choices=[event_type], help_text="The event type."),
-            "created_at": serializers.DateTimeField(help_text="When the event happened (UTC)."),
+            "type": serializers.ChoiceField(choices=[event_type], help_text=_("The event type.")),
+            "created_at": serializers.DateTimeField(help_text=_("When the event happened (UTC).")),
             "data": data,
         },
     )
@@ -328,11 +373,16 @@ def webhook_doc(event_type: str, data: serializers.Serializer, *, summary: str, 
         name=event_type,
         decorator=extend_schema(
             summary=summary,
-            description=description
-            + "\n\nSigned the Standard Webhooks way: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` "
-            "(`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with your `whsec_` secret). Answer 2xx within 10 s; "
-            "anything else is retried with backoff for 24 h.",
+            description=format_lazy(
+                "{}\n\n{}",
+                description,
+                _(
+                    "Signed the Standard Webhooks way: headers `webhook-id`, `webhook-timestamp`, `webhook-signature` "
+                    "(`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with your `whsec_` secret). Answer 2xx within "
+                    "10 s; anything else is retried with backoff for 24 h."
+                ),
+            ),
             request=envelope,
-            responses={200: OpenApiResponse(description="Received (any 2xx).")},
+            responses={200: OpenApiResponse(description=_("Received (any 2xx)."))},
         ),
     )

@@ -34,15 +34,15 @@ class TokenRequestSerializer(serializers.Serializer):
         max_length=100,
         required=False,
         allow_blank=True,
-        help_text="Default `API`. A live token of yours with this name is revoked and replaced.",
+        help_text=_("Default `API`. A live token of yours with this name is revoked and replaced."),
     )
     expires_in_days = serializers.IntegerField(
-        min_value=1, max_value=3650, required=False, allow_null=True, help_text="Default: never expires."
+        min_value=1, max_value=3650, required=False, allow_null=True, help_text=_("Default: never expires.")
     )
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="The key; shown only once.")
+    token = serializers.CharField(help_text=_("The key; shown only once."))
     name = serializers.CharField()
     prefix = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -72,7 +72,7 @@ class ObtainTokenView(APIView):
         responses={201: TokenResponseSerializer},
         auth=[],
         tags=["auth"],
-        summary="Create an API token",
+        summary=_("Create an API token"),
         examples=[
             OpenApiExample(
                 "Credentials",
@@ -171,14 +171,16 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         write_only=True,
-        help_text="Write-only. `whsec_` + base64 of 24–64 bytes; generated when omitted. Returned once, in the "
-        "answer to the creation (or to rotate-secret), never again. Setting it on PATCH rotates the secret.",
+        help_text=_(
+            "Write-only. `whsec_` + base64 of 24–64 bytes; generated when omitted. Returned once, in the "
+            "answer to the creation (or to rotate-secret), never again. Setting it on PATCH rotates the secret."
+        ),
     )
     url = serializers.URLField(max_length=500)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True),
         required=False,
-        help_text="Who manages it (default: you). Only an administrator gives a webhook to someone else.",
+        help_text=_("Who manages it (default: you). Only an administrator gives a webhook to someone else."),
     )
 
     class Meta:
@@ -200,17 +202,17 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
 class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
     """The creation answer: the subscription and, this once, its secret."""
 
-    secret = serializers.CharField(read_only=True, help_text="The signing secret, shown only in this answer.")
+    secret = serializers.CharField(read_only=True, help_text=_("The signing secret, shown only in this answer."))
 
 
 class WebhookSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(
         required=False,
         allow_blank=True,
-        help_text="In the request: an optional secret of your own; in the answer: the new secret, shown once.",
+        help_text=_("In the request: an optional secret of your own; in the answer: the new secret, shown once."),
     )
     previous_secret_expires_at = serializers.DateTimeField(
-        read_only=True, help_text="Until then deliveries carry signatures with both the old and the new secret."
+        read_only=True, help_text=_("Until then deliveries carry signatures with both the old and the new secret.")
     )
 
 

@@ -11,11 +11,12 @@ from django.utils.translation import gettext_lazy as _
 class WorkerHeartbeat(models.Model):
     """The last time each Celery worker said it was alive (see ``smarketing.celery``)."""
 
-    hostname = models.CharField(max_length=255, unique=True)
-    last_seen = models.DateTimeField()
+    hostname = models.CharField(max_length=255, unique=True, verbose_name=_("host name"))
+    last_seen = models.DateTimeField(verbose_name=_("last seen"))
 
     class Meta:
         verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"
@@ -54,30 +55,38 @@ class Job(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    total = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
-    params = models.JSONField(default=dict, blank=True)
-    result = models.JSONField(default=dict, blank=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished"))
+    total = models.PositiveIntegerField(default=0, verbose_name=_("items in total"))
+    done = models.PositiveIntegerField(default=0, verbose_name=_("items done"))
+    message = models.TextField(blank=True, verbose_name=_("message"))
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("result"))
     # Recovery (smarketing.jobs): a running job's worker renews its lease while it works; a queued
     # job not claimed by then is published again. Past it, the relay takes the job back.
-    lease_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        verbose_name=_("lease until"),
+        help_text=_("A running job's worker renews it; past it, the job is taken back."),
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
 
     objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
     @property
     def percent(self) -> int:
@@ -110,10 +119,12 @@ class ApiToken(models.Model):
     is revoked when their password changes (``smarketing.tokens``).
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("key hash"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
@@ -124,6 +135,7 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "name"], condition=models.Q(revoked_at__isnull=True), name="api_token_one_live_per_name"
@@ -164,8 +176,10 @@ class WebhookSubscription(models.Model):
     url = models.URLField(_("URL"), max_length=500)
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(_("secret"), max_length=128)
-    previous_secret = models.CharField(max_length=128, blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_secret = models.CharField(max_length=128, blank=True, editable=False, verbose_name=_("previous secret"))
+    previous_secret_expires_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("previous secret valid until")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     owner = models.ForeignKey(
@@ -175,15 +189,21 @@ class WebhookSubscription(models.Model):
         verbose_name=_("owner"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
 
     objects = WebhookSubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
 
     def __str__(self) -> str:
         return self.url
@@ -205,22 +225,25 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.UUIDField(db_index=True)
-    event_type = models.CharField(max_length=64)
-    payload = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_response_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("subscription")
+    )
+    event_id = models.UUIDField(db_index=True, verbose_name=_("event ID"))
+    event_type = models.CharField(max_length=64, verbose_name=_("event type"))
+    payload = models.JSONField(default=dict, verbose_name=_("payload"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt"))
+    last_response_code = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("last response code"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.event_type} → {self.subscription_id} ({self.status})"
+        return f"{self.event_type} → {self.subscription_id} ({self.get_status_display()})"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -366,10 +367,25 @@ API_GUIDE = (
     if API_GUIDE_FILE.exists()
     else "SLA between marketing and sales: leads, handoffs, follow-ups, compliance. Guide: docs/api.md."
 )
+
+
+def _api_description() -> str:
+    """The guide (English only), after a note in the reader's language when it is not English."""
+    from django.utils import translation
+
+    if (translation.get_language() or "en").startswith("en"):
+        return API_GUIDE
+    note = translation.gettext(
+        "The integration guide below is in English; the operations, fields and webhooks are described in your language."
+    )
+    return f"*{note}*\n\n{API_GUIDE}"
+
+
 SPECTACULAR_SETTINGS = {
-    "TITLE": "smarketing API",
-    # The integrator's guide (docs/api.md) is the description /api/docs/ shows above the operations.
-    "DESCRIPTION": API_GUIDE,
+    "TITLE": _("smarketing API"),
+    # The integrator's guide (docs/api.md) is the description /api/docs/ shows above the operations,
+    # evaluated in the reader's language when the schema is generated (``?lang=`` or the profile's).
+    "DESCRIPTION": lazy(_api_description, str)(),
     "VERSION": "1.0.0",
     # 3.1: JSON Schema 2020-12 (``propertyNames``, ``type: [x, "null"]``) and the ``webhooks`` section.
     "OAS_VERSION": "3.1.0",
@@ -397,6 +413,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "smarketing.api.add_error_responses",
+        # Example dates counted from today, so a pasted example is not refused as past.
+        "smarketing.api.resolve_example_moments",
     ],
     # One schema name per choice set that several fields share (functions, stages, kinds).
     "ENUM_NAME_OVERRIDES": {

@@ -28,7 +28,10 @@ class LeadListSerializer(serializers.ListSerializer):
 
 class LeadSerializer(serializers.ModelSerializer):
     lost_from_stage = serializers.ChoiceField(
-        choices=Stage.choices, allow_blank=True, read_only=True, help_text='The stage it was lost from; "" unless lost.'
+        choices=Stage.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_('The stage it was lost from; "" unless lost.'),
     )
     owner_team_name = serializers.CharField(source="owner_team.name", read_only=True)
     owner_username = serializers.CharField(source="owner_user.username", read_only=True, default=None)
@@ -91,7 +94,7 @@ class LeadCreateResultSerializer(LeadSerializer):
         read_only_fields = fields
 
 
-OCCURRED_AT_HELP = (
+OCCURRED_AT_HELP = _(
     "When it happened, if earlier than now: an ISO 8601 time with its offset (a time without one is refused); "
     "never in the future, never before the lead's latest event. Default: now."
 )
@@ -124,12 +127,14 @@ class LeadDataSerializer(serializers.ModelSerializer):
 
 class LeadCreateSerializer(LeadDataSerializer):
     stage = serializers.ChoiceField(
-        choices=Stage.choices, default=Stage.PROSPECT, help_text="visitor, prospect or mql for a new lead."
+        choices=Stage.choices, default=Stage.PROSPECT, help_text=_("visitor, prospect or mql for a new lead.")
     )
     team = _team_field(
         Function.MARKETING,
-        "The marketing team that owns the lead (a team id, see `GET /api/v1/teams/?function=marketing`). "
-        "Default: the caller's marketing team; required when the caller belongs to none.",
+        _(
+            "The marketing team that owns the lead (a team id, see `GET /api/v1/teams/?function=marketing`). "
+            "Default: the caller's marketing team; required when the caller belongs to none."
+        ),
         required=False,
     )
 
@@ -138,7 +143,7 @@ class LeadCreateSerializer(LeadDataSerializer):
 
 
 class LeadUpdateSerializer(LeadDataSerializer):
-    version = serializers.IntegerField(required=False, help_text="The version you edited; 409 when stale.")
+    version = serializers.IntegerField(required=False, help_text=_("The version you edited; 409 when stale."))
 
     class Meta(LeadDataSerializer.Meta):
         fields = [*LeadDataSerializer.Meta.fields, "version"]
@@ -149,45 +154,47 @@ class OccurredAtSerializer(serializers.Serializer):
 
 
 class TransitionSerializer(OccurredAtSerializer):
-    to = serializers.ChoiceField(choices=Stage.choices, help_text="The stage to move to.")
+    to = serializers.ChoiceField(choices=Stage.choices, help_text=_("The stage to move to."))
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Why: required to mark a lead `lost`."
+        required=False, allow_blank=True, default="", help_text=_("Why: required to mark a lead `lost`.")
     )
     expected_stage = serializers.ChoiceField(
-        choices=Stage.choices, required=False, help_text="The stage you saw; 409 when the lead has moved since."
+        choices=Stage.choices, required=False, help_text=_("The stage you saw; 409 when the lead has moved since.")
     )
     deal_value = serializers.DecimalField(
         max_digits=14,
         decimal_places=2,
         required=False,
         min_value=0,
-        help_text="Won amount, in the SLA's currency (moving to `client`).",
+        help_text=_("Won amount, in the SLA's currency (moving to `client`)."),
     )
 
 
 class HandoffSerializer(OccurredAtSerializer):
-    team = _team_field(Function.SALES, "The sales team that must accept or reject the lead (a team id).")
+    team = _team_field(Function.SALES, _("The sales team that must accept or reject the lead (a team id)."))
 
 
 class AcceptSerializer(OccurredAtSerializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=Lead.owner_user.field.related_model.objects.all(),
         required=False,
-        help_text="The seller who owns the lead (a user id). Default: the caller when a member of the team.",
+        help_text=_("The seller who owns the lead (a user id). Default: the caller when a member of the team."),
     )
 
 
 class RejectSerializer(OccurredAtSerializer):
-    reason = serializers.CharField(help_text="Why sales refuses the lead (shown to marketing).")
+    reason = serializers.CharField(help_text=_("Why sales refuses the lead (shown to marketing)."))
 
 
 class TakeSerializer(OccurredAtSerializer):
     until = DayOrAwareDateTimeField(
-        help_text="When the lead returns to marketing: a date (the end of that day in the SLA's time zone) "
-        "or a time with its offset; within the maturity rule's maximum days."
+        help_text=_(
+            "When the lead returns to marketing: a date (the end of that day in the SLA's time zone) "
+            "or a time with its offset; within the maturity rule's maximum days."
+        )
     )
     team = _team_field(
-        Function.SALES, "The sales team that takes the lead. Default: the caller's only sales team.", required=False
+        Function.SALES, _("The sales team that takes the lead. Default: the caller's only sales team."), required=False
     )
 
 
@@ -196,16 +203,16 @@ class ReturnSerializer(OccurredAtSerializer):
         required=False,
         allow_blank=True,
         default="",
-        help_text="Why the lead goes back (a return without feedback counts against sales).",
+        help_text=_("Why the lead goes back (a return without feedback counts against sales)."),
     )
 
 
 class CategorySerializer(OccurredAtSerializer):
     category = serializers.ChoiceField(
-        choices=MaturityCategory.choices, allow_null=True, help_text="1, 2 or 3; null clears the override."
+        choices=MaturityCategory.choices, allow_null=True, help_text=_("1, 2 or 3; null clears the override.")
     )
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="Why the category differs (required to override)."
+        required=False, allow_blank=True, default="", help_text=_("Why the category differs (required to override).")
     )
 
 
@@ -231,17 +238,17 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 
 class ActivityInputSerializer(OccurredAtSerializer):
-    kind = serializers.ChoiceField(choices=Activity.Kind.choices, help_text="What was done.")
+    kind = serializers.ChoiceField(choices=Activity.Kind.choices, help_text=_("What was done."))
     outcome = serializers.ChoiceField(choices=Activity.Outcome.choices, default=Activity.Outcome.DONE)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class LeadEventSerializer(serializers.ModelSerializer):
     from_stage = serializers.ChoiceField(
-        choices=Stage.choices, allow_blank=True, read_only=True, help_text='The stage before; "" when none.'
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text=_('The stage before; "" when none.')
     )
     to_stage = serializers.ChoiceField(
-        choices=Stage.choices, allow_blank=True, read_only=True, help_text='The stage after; "" when unchanged.'
+        choices=Stage.choices, allow_blank=True, read_only=True, help_text=_('The stage after; "" when unchanged.')
     )
     actor_username = serializers.CharField(source="actor.username", read_only=True, default=None)
 
@@ -270,7 +277,7 @@ class LeadEventSerializer(serializers.ModelSerializer):
 
 class FollowUpSerializer(serializers.ModelSerializer):
     is_overdue = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField(help_text="The page to open: the lead, or the review of an action item.")
+    url = serializers.SerializerMethodField(help_text=_("The page to open: the lead, or the review of an action item."))
 
     class Meta:
         model = FollowUp
@@ -308,18 +315,20 @@ class FollowUpSerializer(serializers.ModelSerializer):
 class FollowUpQuerySerializer(serializers.Serializer):
     """The filters of ``GET /api/v1/followups/``; anything else is a 400 (no silent fallback)."""
 
-    overdue = serializers.BooleanField(required=False, default=False, help_text="true: only open follow-ups past due.")
+    overdue = serializers.BooleanField(
+        required=False, default=False, help_text=_("true: only open follow-ups past due.")
+    )
     owner = serializers.ChoiceField(
-        choices=["me"], required=False, help_text="`me`: mine, and my teams' unassigned ones."
+        choices=["me"], required=False, help_text=_("`me`: mine, and my teams' unassigned ones.")
     )
     status = serializers.ChoiceField(
-        choices=FollowUp.Status.choices, required=False, help_text="Only this status (ignored with `overdue`)."
+        choices=FollowUp.Status.choices, required=False, help_text=_("Only this status (ignored with `overdue`).")
     )
 
 
 class VisitSerializer(serializers.ModelSerializer):
     month = serializers.DateField(
-        help_text="Any day of the month (YYYY-MM-DD) or YYYY-MM.", input_formats=["%Y-%m", "%Y-%m-%d"]
+        help_text=_("Any day of the month (YYYY-MM-DD) or YYYY-MM."), input_formats=["%Y-%m", "%Y-%m-%d"]
     )
 
     class Meta:
@@ -354,10 +363,10 @@ class ImportMappingField(serializers.DictField):
 
 class ImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="CSV, UTF-8 or Latin-1; at most IMPORT_MAX_BYTES (10 MB), IMPORT_MAX_ROWS rows."
+        help_text=_("CSV, UTF-8 or Latin-1; at most IMPORT_MAX_BYTES (10 MB), IMPORT_MAX_ROWS rows.")
     )
-    team = _team_field(Function.MARKETING, "The marketing team that owns the imported leads.", required=False)
-    mapping = ImportMappingField(required=False, help_text="{csv column: lead field}; default: same names.")
+    team = _team_field(Function.MARKETING, _("The marketing team that owns the imported leads."), required=False)
+    mapping = ImportMappingField(required=False, help_text=_("{csv column: lead field}; default: same names."))
 
     def validate(self, attrs):
         try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -13,7 +15,7 @@ from rest_framework.views import APIView
 
 from slas.models import Function
 from slas.permissions import teams_of
-from smarketing.api import Conflict, SafeFormParser, SafeMultiPartParser
+from smarketing.api import Conflict, ExampleMoment, SafeFormParser, SafeMultiPartParser
 from smarketing.jobs import job_create
 from smarketing.models import Job
 from smarketing.pagination import CursorPagination, EstimatedCountCursorPagination
@@ -131,28 +133,36 @@ def _example(name: str, value: dict, summary: str = "") -> OpenApiExample:
 
 
 _LEAD_RESPONSE = OpenApiResponse(s.LeadSerializer, "The lead after the action.")
-_STALE = OpenApiResponse(description="The lead changed under you (stale `expected_stage`, a handoff already decided).")
-_OCCURRED_AT = (
-    " `occurred_at` back-dates the event (an ISO 8601 time **with** its offset; never in the future, never "
+_STALE = OpenApiResponse(
+    description=gettext_lazy("The lead changed under you (stale `expected_stage`, a handoff already decided).")
+)
+_OCCURRED_AT = gettext_lazy(
+    "`occurred_at` back-dates the event (an ISO 8601 time **with** its offset; never in the future, never "
     "before the lead's latest event; more than 24 h late it is flagged as a late entry)."
 )
+
+
+def _with_occurred_at(description):
+    return format_lazy("{} {}", description, _OCCURRED_AT)
 
 
 class LeadTransition(_LeadActionView):
     @extend_schema(
         operation_id="leads_transition",
-        summary="Move a lead along the funnel",
-        description="Move the lead to stage `to`. Marketing moves visitor → prospect → MQL; sales moves "
-        "SQL → opportunity → client. `lost` needs a `reason`; a lost lead reopens to the stage it was lost "
-        "from. `client` may carry the `deal_value` (in the SLA's currency). `expected_stage` makes the call "
-        "safe to retry: 409 when the lead is no longer in that stage." + _OCCURRED_AT,
+        summary=gettext_lazy("Move a lead along the funnel"),
+        description=_with_occurred_at(
+            gettext_lazy(
+                "Move the lead to stage `to`. Marketing moves visitor → prospect → MQL; sales moves "
+                "SQL → opportunity → client. `lost` needs a `reason`; a lost lead reopens to the stage it was lost "
+                "from. `client` may carry the `deal_value` (in the SLA's currency). `expected_stage` makes the call "
+                "safe to retry: 409 when the lead is no longer in that stage."
+            )
+        ),
         request=s.TransitionSerializer,
         responses={200: _LEAD_RESPONSE, 409: _STALE},
         examples=[
             _example("Qualify as MQL", {"to": "mql", "expected_stage": "prospect"}),
-            _example(
-                "Mark lost", {"to": "lost", "reason": "No budget this year", "occurred_at": "2026-03-02T10:00:00+01:00"}
-            ),
+            _example("Mark lost", {"to": "lost", "reason": "No budget this year"}),
             _example("Win", {"to": "client", "deal_value": "12000.00", "expected_stage": "opportunity"}),
         ],
     )
@@ -163,11 +173,18 @@ class LeadTransition(_LeadActionView):
 class LeadHandoffView(_LeadActionView):
     @extend_schema(
         operation_id="leads_handoff",
-        summary="Hand an MQL to a sales team",
-        description="Marketing hands an MQL to sales team `team`, which owes a decision (accept or reject) "
-        "within the SLA's handoff-response hours." + _OCCURRED_AT,
+        summary=gettext_lazy("Hand an MQL to a sales team"),
+        description=_with_occurred_at(
+            gettext_lazy(
+                "Marketing hands an MQL to sales team `team`, which owes a decision (accept or reject) "
+                "within the SLA's handoff-response hours."
+            )
+        ),
         request=s.HandoffSerializer,
-        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="A handoff is already pending.")},
+        responses={
+            200: _LEAD_RESPONSE,
+            409: OpenApiResponse(description=gettext_lazy("A handoff is already pending.")),
+        },
         examples=[_example("Hand off", {"team": 2})],
     )
     def post(self, request, pk: int):
@@ -177,13 +194,17 @@ class LeadHandoffView(_LeadActionView):
 class LeadAccept(_LeadActionView):
     @extend_schema(
         operation_id="leads_accept",
-        summary="Accept the pending handoff",
-        description="Sales accepts the pending handoff: the lead becomes an SQL of the sales team, owned by "
-        "`owner` (default: the caller when a member of that team). Opens the first-contact and contact-attempt "
-        "follow-ups." + _OCCURRED_AT,
+        summary=gettext_lazy("Accept the pending handoff"),
+        description=_with_occurred_at(
+            gettext_lazy(
+                "Sales accepts the pending handoff: the lead becomes an SQL of the sales team, owned by "
+                "`owner` (default: the caller when a member of that team). Opens the first-contact and contact-attempt "
+                "follow-ups."
+            )
+        ),
         request=s.AcceptSerializer,
-        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="No handoff is pending.")},
-        examples=[_example("Accept", {}), _example("Accept for a seller", {"owner": 5})],
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description=gettext_lazy("No handoff is pending."))},
+        examples=[_example("Accept", {}), _example("Accept for a seller", {"owner": 6})],
     )
     def post(self, request, pk: int):
         return self._act(request, pk, s.AcceptSerializer, services.lead_accept)
@@ -192,10 +213,12 @@ class LeadAccept(_LeadActionView):
 class LeadReject(_LeadActionView):
     @extend_schema(
         operation_id="leads_reject",
-        summary="Reject the pending handoff",
-        description="Sales rejects the pending handoff with a `reason`; the MQL stays with marketing." + _OCCURRED_AT,
+        summary=gettext_lazy("Reject the pending handoff"),
+        description=_with_occurred_at(
+            gettext_lazy("Sales rejects the pending handoff with a `reason`; the MQL stays with marketing.")
+        ),
         request=s.RejectSerializer,
-        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="No handoff is pending.")},
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description=gettext_lazy("No handoff is pending."))},
         examples=[_example("Reject", {"reason": "Not our market"})],
     )
     def post(self, request, pk: int):
@@ -205,15 +228,23 @@ class LeadReject(_LeadActionView):
 class LeadTake(_LeadActionView):
     @extend_schema(
         operation_id="leads_take",
-        summary="Take a marketing lead temporarily",
-        description="Sales takes a marketing lead for `team` (default: the caller's only sales team) until "
-        "`until`, when the SLA's maturity rule allows it. `until` is a date (the lead returns at the **end** of "
-        "that day in the SLA's time zone) or a time with its offset." + _OCCURRED_AT,
+        summary=gettext_lazy("Take a marketing lead temporarily"),
+        description=_with_occurred_at(
+            gettext_lazy(
+                "Sales takes a marketing lead for `team` (default: the caller's only sales team) until "
+                "`until`, when the SLA's maturity rule allows it. `until` is a date (the lead returns at the "
+                "**end** of that day in the SLA's time zone) or a time with its offset."
+            )
+        ),
         request=s.TakeSerializer,
-        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description="A handoff is pending.")},
+        responses={200: _LEAD_RESPONSE, 409: OpenApiResponse(description=gettext_lazy("A handoff is pending."))},
         examples=[
-            _example("Take until a day", {"until": "2026-03-20"}),
-            _example("Take until a time", {"until": "2026-03-20T18:00:00+01:00", "team": 2}),
+            _example("Take until a day", {"until": ExampleMoment(days=7)}, "Until the end of the day a week from now"),
+            _example(
+                "Take until a time",
+                {"until": ExampleMoment(days=7, hour=18), "team": 2},
+                "Until 6 pm a week from now, for team 2",
+            ),
         ],
     )
     def post(self, request, pk: int):
@@ -223,9 +254,13 @@ class LeadTake(_LeadActionView):
 class LeadReturn(_LeadActionView):
     @extend_schema(
         operation_id="leads_return",
-        summary="Return a lead to marketing",
-        description="Sales returns the lead to marketing for nurturing. `feedback` is asked for, not required: "
-        "a return without feedback counts against sales." + _OCCURRED_AT,
+        summary=gettext_lazy("Return a lead to marketing"),
+        description=_with_occurred_at(
+            gettext_lazy(
+                "Sales returns the lead to marketing for nurturing. `feedback` is asked for, not required: "
+                "a return without feedback counts against sales."
+            )
+        ),
         request=s.ReturnSerializer,
         responses={200: _LEAD_RESPONSE},
         examples=[_example("Return", {"feedback": "Call back in Q3, budget then"})],
@@ -237,9 +272,13 @@ class LeadReturn(_LeadActionView):
 class LeadCategory(_LeadActionView):
     @extend_schema(
         operation_id="leads_category",
-        summary="Override the maturity category",
-        description="Override the category derived from the qualification answers (1, 2 or 3; a `reason` is "
-        "required), or clear the override with `category: null`." + _OCCURRED_AT,
+        summary=gettext_lazy("Override the maturity category"),
+        description=_with_occurred_at(
+            gettext_lazy(
+                "Override the category derived from the qualification answers (1, 2 or 3; a `reason` is "
+                "required), or clear the override with `category: null`."
+            )
+        ),
         request=s.CategorySerializer,
         responses={200: _LEAD_RESPONSE},
         examples=[

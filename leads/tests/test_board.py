@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads import services
@@ -60,3 +62,40 @@ def test_filters_narrow_the_board(roles, client):
     body = client.get(reverse("leads:board"), {"overdue": "true"}).content.decode()
     assert "P Ours" not in body and 'value="true" selected' in body
     assert client.get(reverse("leads:board"), {"owner_team": "nonsense"}).status_code == 200
+
+
+def _board_queries(client, **params) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("leads:board"), params)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_board_costs_the_same_queries_for_one_card_or_many(roles, client):
+    """Every column's cards in one query (a UNION ALL of LIMIT branches), their overdue flags,
+    pending handoffs, capped counts and totals one query each: nothing per card or column."""
+    _lead(roles, "first@example.com", Stage.MQL)
+    client.force_login(roles.mkt_member)
+    one, _body = _board_queries(client)
+    for n in range(6):
+        for stage in (Stage.VISITOR, Stage.PROSPECT, Stage.MQL):
+            _lead(roles, f"c{n}-{stage}@example.com", stage, company=f"Co {n}")
+    many, body = _board_queries(client)
+    # PostgreSQL: the columns' cards in one UNION ALL; SQLite (make run) refuses a LIMIT inside a
+    # compound statement, so there each of the 7 columns is its own query (smarketing.keyset).
+    columns = 1 if connection.features.supports_slicing_ordering_in_compound else 7
+    assert one == many <= 13 + columns
+    assert body.count('data-move><input type="hidden" name="csrfmiddlewaretoken" value="') == 19  # every move form
+    filtered, _body = _board_queries(client, owner_team=roles.marketing.pk, overdue="false")
+    assert filtered <= many + 1  # the team filter validates its choice
+
+
+def test_each_card_says_its_moves_and_refusal_in_the_users_language(roles, client):
+    lead = _lead(roles, "fr@example.com", Stage.MQL, last_name="Durand")
+    client.force_login(roles.mkt_member)
+    client.cookies["django_language"] = "fr"
+    card = _card(client.get(reverse("leads:board"), HTTP_ACCEPT_LANGUAGE="fr").content.decode(), lead)
+    assert 'data-refused="Un lead ne peut pas passer de MQL à __TO__."' in card
+    assert f'<label class="visually-hidden" for="move-{lead.pk}">Déplacer P Durand vers</label>' in card
+    assert f'<a href="/leads/{lead.pk}/"' in card and f'data-handoff-url="/leads/{lead.pk}/do/handoff/"' in card
+    assert re.findall(r'<option value="(\w+)">([^<]+)</option>', card) == [("prospect", "Prospect"), ("lost", "Perdu")]

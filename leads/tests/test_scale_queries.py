@@ -238,3 +238,46 @@ def test_followup_pages_walk_by_keyset_with_the_overdue_flag_in_one_query(roles,
     assert seen == [f.pk for f in made]
     assert [flags[f.pk] for f in made] == [True] * 60 + [False] * 60
     assert len(set(pages)) == 1
+
+
+def test_my_first_followups_come_in_due_order_from_index_served_branches(roles):
+    """``mine_first`` answers ``mine`` (assigned to me, or unassigned in one of my teams), due
+    order, cut at the limit — one UNION ALL query whose branches each read their own index."""
+    from leads.models import FollowUp
+
+    now = dt.datetime.now(dt.UTC)
+    lead = services.lead_create(data={"email": "mine@example.com"}, team=roles.marketing, by=roles.mkt_member)
+    owners = [
+        (roles.sales, roles.sales_member),  # mine
+        (roles.sales, None),  # my team's, unassigned
+        (roles.sales, roles.sales_manager),  # a teammate's
+        (roles.other_sales, None),  # another team's
+        (roles.other_sales, roles.sales_member),  # mine, in another team
+    ]
+    FollowUp.objects.bulk_create(
+        FollowUp(
+            lead=lead,
+            kind=FollowUp.Kind.FIRST_CONTACT,
+            starts_at=now - dt.timedelta(days=9),
+            due_at=now - dt.timedelta(hours=50 - n),
+            owner_team=team,
+            owner_user=user,
+        )
+        for n in range(25)
+        for team, user in [owners[n % len(owners)]]
+    )
+    overdue = FollowUp.objects.overdue()
+    for user in (roles.sales_member, roles.sales_manager, roles.other_sales_member, roles.mkt_member):
+        for limit in (3, 20):
+            expected = list(overdue.mine(user).order_by("due_at", "pk")[:limit])
+            with CaptureQueriesContext(connection) as queries:
+                got = overdue.select_related("lead", "sla").mine_first(user, limit)
+            assert got == expected
+            # The user's teams (once per request) and the rows; SQLite (make run) cannot LIMIT inside
+            # a UNION, so there each team's branch is a query of its own (smarketing.keyset).
+            extra = 0 if connection.features.supports_slicing_ordering_in_compound else user.memberships.count()
+            assert len(queries) <= 2 + extra
+    assert len(overdue.mine_first(roles.sales_member, 20)) == 15
+    if connection.vendor == "postgresql":
+        union = overdue.filter(owner_user__isnull=True, owner_team=roles.sales).order_by("due_at", "pk")[:20]
+        assert "leads_followup_team_open" in plan(union)

@@ -7,6 +7,7 @@ import datetime as dt
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -36,22 +37,26 @@ class SLAStatusView(APIView):
 
     @extend_schema(
         operation_id="slas_status",
-        summary="Compliance status of an SLA for a month",
-        description="Every commitment with its target, actual, projection and status, plus the month's funnel. "
-        "Months are calendar months in the SLA's time zone. Rates are percentages (0–100) with two decimals; "
-        "amounts are in `currency`. The current month is `in_progress` (projections, `on_track`/`at_risk`); a "
-        "past one is `closed` (`projected` equals `actual`, `met`/`missed`).",
+        summary=gettext_lazy("Compliance status of an SLA for a month"),
+        description=gettext_lazy(
+            "Every commitment with its target, actual, projection and status, plus the month's funnel. "
+            "Months are calendar months in the SLA's time zone. Rates are percentages (0–100) with two decimals; "
+            "amounts are in `currency`. The current month is `in_progress` (projections, `on_track`/`at_risk`); a "
+            "past one is `closed` (`projected` equals `actual`, `met`/`missed`)."
+        ),
         parameters=[
             OpenApiParameter(
                 "month",
                 OpenApiTypes.STR,
                 pattern=r"^\d{4}-\d{2}$",
-                description="YYYY-MM (in the SLA's time zone); default: the current month.",
+                description=gettext_lazy("YYYY-MM (in the SLA's time zone); default: the current month."),
             )
         ],
         responses={
             200: SLAStatusSerializer,
-            400: OpenApiResponse(description="A bad month, a month not started yet, or one the SLA was not in force."),
+            400: OpenApiResponse(
+                description=gettext_lazy("A bad month, a month not started yet, or one the SLA was not in force.")
+            ),
         },
         examples=[
             OpenApiExample(
@@ -149,9 +154,11 @@ class SLAStatusView(APIView):
 
 
 class MonthlyReportFilter(django_filters.FilterSet):
-    month = django_filters.CharFilter(method="filter_month", help_text="YYYY-MM")
+    month = django_filters.CharFilter(method="filter_month", help_text=gettext_lazy("YYYY-MM"))
     sla = django_filters.ModelChoiceFilter(
-        queryset=SLA.objects.all(), method="filter_sla", help_text="An SLA id (any version of its series)."
+        queryset=SLA.objects.all(),
+        method="filter_sla",
+        help_text=gettext_lazy("An SLA id (any version of its series)."),
     )
 
     class Meta:
@@ -204,7 +211,9 @@ class MonthlyReportExportView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("table", str, enum=list(exports.TABLES), description="CSV only; default commitments"),
+            OpenApiParameter(
+                "table", str, enum=list(exports.TABLES), description=gettext_lazy("CSV only; default commitments")
+            ),
             OpenApiParameter("sep", str, enum=list(exports.DELIMITERS)),
             OpenApiParameter("decimal", str, enum=list(exports.DECIMALS)),
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from leads.models import Lead
@@ -19,10 +20,10 @@ class PersonSerializer(serializers.Serializer):
 class ReviewSerializer(serializers.ModelSerializer):
     """A review in lists (and the head of the detail)."""
 
-    month = serializers.DateField(format="%Y-%m", help_text="The month reviewed (YYYY-MM).")
+    month = serializers.DateField(format="%Y-%m", help_text=_("The month reviewed (YYYY-MM)."))
     title = serializers.CharField(source="display_title")
     participants = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField(help_text="The review's page.")
+    url = serializers.SerializerMethodField(help_text=_("The review's page."))
 
     class Meta:
         model = Review
@@ -54,16 +55,16 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 class DecisionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    item = serializers.CharField(help_text="The agenda item it is about (blank: none).")
+    item = serializers.CharField(help_text=_("The agenda item it is about (blank: none)."))
     text = serializers.CharField()
     by = PersonSerializer()
     created_at = serializers.DateTimeField()
     proposal = serializers.ChoiceField(choices=Decision.Proposal.choices)
     commitment_key = serializers.CharField()
     category = serializers.IntegerField(allow_null=True)
-    proposed_value = serializers.CharField(allow_null=True, help_text="A decimal, as text.")
+    proposed_value = serializers.CharField(allow_null=True, help_text=_("A decimal, as text."))
     proposed_owner_function = serializers.CharField()
-    amendment = serializers.IntegerField(allow_null=True, help_text="The SLA draft it opened, if any.")
+    amendment = serializers.IntegerField(allow_null=True, help_text=_("The SLA draft it opened, if any."))
 
 
 class LeadRefSerializer(serializers.Serializer):
@@ -78,14 +79,14 @@ class ActionItemOutputSerializer(serializers.Serializer):
     title = serializers.CharField()
     owner = PersonSerializer()
     due_date = serializers.DateField()
-    due_at = serializers.DateTimeField(help_text="The end of the due date's working hours, in the SLA's time zone.")
+    due_at = serializers.DateTimeField(help_text=_("The end of the due date's working hours, in the SLA's time zone."))
     status = serializers.ChoiceField(choices=["open", "done", "cancelled"])
     done_at = serializers.DateTimeField(allow_null=True)
     lead = LeadRefSerializer(allow_null=True)
     commitment_key = serializers.CharField()
     sla = serializers.IntegerField(allow_null=True)
     decision = serializers.IntegerField(allow_null=True)
-    followup = serializers.IntegerField(help_text="The owner's follow-up (GET /api/v1/followups/).")
+    followup = serializers.IntegerField(help_text=_("The owner's follow-up (GET /api/v1/followups/)."))
 
 
 class NoteOutputSerializer(serializers.Serializer):
@@ -104,14 +105,16 @@ class AgendaSerializer(serializers.Serializer):
     planner_rates = serializers.DictField(child=serializers.FloatField())
     sections = serializers.ListField(
         child=serializers.DictField(),
-        help_text="scorecard, miss:<commitment>, mql_quality, sales_feedback, late_entries, at_risk, action_items, "
-        "points — each only when it has content (docs/reviews.md).",
+        help_text=_(
+            "scorecard, miss:<commitment>, mql_quality, sales_feedback, late_entries, at_risk, action_items, "
+            "points — each only when it has content (docs/reviews.md)."
+        ),
     )
 
 
 class ReviewDetailSerializer(serializers.Serializer):
     review = ReviewSerializer()
-    frozen = serializers.BooleanField(help_text="True once closed: the minutes below never change.")
+    frozen = serializers.BooleanField(help_text=_("True once closed: the minutes below never change."))
     agenda = AgendaSerializer()
     participants = PersonSerializer(many=True)
     notes = NoteOutputSerializer(many=True)

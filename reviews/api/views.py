@@ -12,6 +12,7 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -34,18 +35,20 @@ from .serializers import (
 )
 
 ERRORS = {
-    400: OpenApiResponse(description="Invalid input (field errors)"),
-    403: OpenApiResponse(description="Only the review's participants and the managers of both teams"),
-    404: OpenApiResponse(description="No such review"),
-    409: OpenApiResponse(description="The review is closed: its minutes are final"),
+    400: OpenApiResponse(description=gettext_lazy("Invalid input (field errors)")),
+    403: OpenApiResponse(description=gettext_lazy("Only the review's participants and the managers of both teams")),
+    404: OpenApiResponse(description=gettext_lazy("No such review")),
+    409: OpenApiResponse(description=gettext_lazy("The review is closed: its minutes are final")),
 }
 
 
 class ReviewFilter(django_filters.FilterSet):
     sla = django_filters.ModelChoiceFilter(
-        queryset=SLA.objects.all(), method="filter_sla", help_text="An SLA id (any version of its series)."
+        queryset=SLA.objects.all(),
+        method="filter_sla",
+        help_text=gettext_lazy("An SLA id (any version of its series)."),
     )
-    month = django_filters.CharFilter(method="filter_month", help_text="The month reviewed, YYYY-MM.")
+    month = django_filters.CharFilter(method="filter_month", help_text=gettext_lazy("The month reviewed, YYYY-MM."))
     status = django_filters.ChoiceFilter(choices=Review.Status.choices)
 
     class Meta:

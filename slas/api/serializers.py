@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -81,8 +83,8 @@ class CategoryHoursField(serializers.JSONField):
 
 
 class CommitmentSerializer(serializers.ModelSerializer):
-    side = serializers.CharField(read_only=True, help_text="Who owes it: marketing, sales or shared.")
-    unit = serializers.CharField(read_only=True, help_text="percent (0–100), count or amount (SLA currency).")
+    side = serializers.CharField(read_only=True, help_text=_("Who owes it: marketing, sales or shared."))
+    unit = serializers.CharField(read_only=True, help_text=_("percent (0–100), count or amount (SLA currency)."))
     category_hours = CategoryHoursField(required=False)
 
     class Meta:
@@ -118,9 +120,9 @@ class TimeOfDayField(serializers.TimeField):
 
 
 class WorkingHoursSerializer(serializers.ModelSerializer):
-    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday … 6 = Sunday.")
-    start = TimeOfDayField(help_text="Local start, in the calendar's time zone.")
-    end = TimeOfDayField(help_text="Local end (after start).")
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text=_("0 = Monday … 6 = Sunday."))
+    start = TimeOfDayField(help_text=_("Local start, in the calendar's time zone."))
+    end = TimeOfDayField(help_text=_("Local end (after start)."))
 
     class Meta:
         model = WorkingHours
@@ -173,7 +175,7 @@ class SLASerializer(serializers.ModelSerializer):
     calendar = CalendarSerializer(required=False)
     signatures = SignatureSerializer(many=True, read_only=True)
     revision = serializers.IntegerField(
-        required=False, help_text="The revision the edit is based on; a stale one gives 409."
+        required=False, help_text=_("The revision the edit is based on; a stale one gives 409.")
     )
 
     class Meta:
@@ -226,8 +228,10 @@ class SignInputSerializer(serializers.Serializer):
         required=False,
         max_length=64,
         help_text=(
-            "The `fingerprint` of the version as you read it: if its content changed since, the signature "
-            "is refused with 409. Recommended."
+            _(
+                "The `fingerprint` of the version as you read it: if its content changed since, the signature "
+                "is refused with 409. Recommended."
+            )
         ),
     )
 
@@ -236,7 +240,7 @@ class WithdrawInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-RATE_HELP = "A percentage above 0 and at most 100: 2 means 2 %, 0.02 means 0.02 % (not 2 %)."
+RATE_HELP = _("A percentage above 0 and at most 100: 2 means 2 %, 0.02 means 0.02 % (not 2 %).")
 
 
 def _rate_field(label: str) -> serializers.DecimalField:
@@ -247,26 +251,30 @@ def _rate_field(label: str) -> serializers.DecimalField:
         allow_null=True,
         min_value=Decimal("0.001"),
         max_value=Decimal(100),
-        help_text=f"{label}, in %. {RATE_HELP}",
+        help_text=format_lazy(_("{label}, in %. {rate_help}"), label=label, rate_help=RATE_HELP),
     )
 
 
 class GoalPlanInputSerializer(serializers.Serializer):
     revenue_target = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), help_text="Revenue to reach, in your currency."
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), help_text=_("Revenue to reach, in your currency.")
     )
     average_deal_size = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), help_text="Revenue of one client, same currency."
+        max_digits=16, decimal_places=2, min_value=Decimal("0.01"), help_text=_("Revenue of one client, same currency.")
     )
-    months = serializers.IntegerField(min_value=1, max_value=120, default=12, help_text="Period of the target.")
-    overall_rate = _rate_field("Overall prospect → client rate (instead of the step rates)")
-    save = serializers.BooleanField(default=False, help_text="true: also save the plan (201; writers only).")
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="The saved plan's name.")
+    months = serializers.IntegerField(min_value=1, max_value=120, default=12, help_text=_("Period of the target."))
+    overall_rate = _rate_field(_("Overall prospect → client rate (instead of the step rates)"))
+    save = serializers.BooleanField(default=False, help_text=_("true: also save the plan (201; writers only)."))
+    name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text=_("The saved plan's name.")
+    )
 
     def get_fields(self):
         fields = super().get_fields()
         for key in STEP_RATE_KEYS:
-            fields[key] = _rate_field(key.replace("_to_", " → ").replace("_", " ").capitalize() + " rate")
+            fields[key] = _rate_field(
+                format_lazy(_("{step} rate"), step=key.replace("_to_", " → ").replace("_", " ").capitalize())
+            )
         return fields
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -29,10 +30,10 @@ from .serializers import (
 )
 
 ERRORS = {
-    400: OpenApiResponse(description="Invalid input (field errors)"),
-    403: OpenApiResponse(description="Not allowed by the permission matrix"),
-    404: OpenApiResponse(description="Not found"),
-    409: OpenApiResponse(description="Conflicts with the SLA's state (signed, stale revision, overlap)"),
+    400: OpenApiResponse(description=_("Invalid input (field errors)")),
+    403: OpenApiResponse(description=_("Not allowed by the permission matrix")),
+    404: OpenApiResponse(description=_("Not found")),
+    409: OpenApiResponse(description=_("Conflicts with the SLA's state (signed, stale revision, overlap)")),
 }
 
 
@@ -46,8 +47,8 @@ def _nested(validated: dict) -> dict:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List teams"),
-    create=extend_schema(summary="Create a team (admin)", responses={201: TeamSerializer, **ERRORS}),
+    list=extend_schema(summary=_("List teams")),
+    create=extend_schema(summary=_("Create a team (admin)"), responses={201: TeamSerializer, **ERRORS}),
 )
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     queryset = Team.objects.all()
@@ -64,8 +65,10 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List users with their memberships"),
-    create=extend_schema(summary="Create a user with memberships (admin)", responses={201: UserSerializer, **ERRORS}),
+    list=extend_schema(summary=_("List users with their memberships")),
+    create=extend_schema(
+        summary=_("Create a user with memberships (admin)"), responses={201: UserSerializer, **ERRORS}
+    ),
 )
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = UserSerializer
@@ -118,11 +121,14 @@ def _conflict(exc: services.SLAConflict) -> Conflict:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List SLAs (filter by status, team, period)"),
-    retrieve=extend_schema(summary="One SLA with all its sections", responses={200: SLASerializer, 404: ERRORS[404]}),
-    create=extend_schema(summary="Draft a new SLA", responses={201: SLASerializer, **ERRORS}),
+    list=extend_schema(summary=_("List SLAs (filter by status, team, period)")),
+    retrieve=extend_schema(
+        summary=_("One SLA with all its sections"), responses={200: SLASerializer, 404: ERRORS[404]}
+    ),
+    create=extend_schema(summary=_("Draft a new SLA"), responses={201: SLASerializer, **ERRORS}),
     partial_update=extend_schema(
-        summary="Edit a draft (409 when signed or when `revision` is stale)", responses={200: SLASerializer, **ERRORS}
+        summary=_("Edit a draft (409 when signed or when `revision` is stale)"),
+        responses={200: SLASerializer, **ERRORS},
     ),
 )
 class SLAViewSet(
@@ -169,7 +175,7 @@ class SLAViewSet(
         return Response(self._reload(sla))
 
     @extend_schema(
-        summary="Delete a draft (its author or an admin); 409 for a submitted or signed SLA",
+        summary=_("Delete a draft (its author or an admin); 409 for a submitted or signed SLA"),
         request=None,
         responses={204: None, **ERRORS},
     )
@@ -184,7 +190,7 @@ class SLAViewSet(
         except services.SLAConflict as exc:
             raise _conflict(exc) from exc
 
-    @extend_schema(summary="Submit a draft for signature", request=None, responses={200: SLASerializer, **ERRORS})
+    @extend_schema(summary=_("Submit a draft for signature"), request=None, responses={200: SLASerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         sla = self.get_object()
@@ -192,7 +198,7 @@ class SLAViewSet(
         return Response(self._reload(sla))
 
     @extend_schema(
-        summary="Sign for one team (a manager of that team)",
+        summary=_("Sign for one team (a manager of that team)"),
         request=SignInputSerializer,
         responses={201: SignatureSerializer, **ERRORS},
     )
@@ -211,7 +217,7 @@ class SLAViewSet(
         return Response(SignatureSerializer(signature).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        summary="Withdraw a document in signature back to draft (a manager of either party)",
+        summary=_("Withdraw a document in signature back to draft (a manager of either party)"),
         request=WithdrawInputSerializer,
         responses={200: SLASerializer, **ERRORS},
     )
@@ -225,7 +231,7 @@ class SLAViewSet(
         return Response(self._reload(sla))
 
     @extend_schema(
-        summary="Start an amendment (a new draft version)", request=None, responses={201: SLASerializer, **ERRORS}
+        summary=_("Start an amendment (a new draft version)"), request=None, responses={201: SLASerializer, **ERRORS}
     )
     @action(detail=True, methods=["post"])
     def amend(self, request, pk=None):
@@ -238,7 +244,7 @@ class GoalPlanView(APIView):
     """Reverse funnel: compute the volumes a revenue target needs; optionally save the plan."""
 
     @extend_schema(
-        summary="Compute a goal plan (reverse funnel)",
+        summary=_("Compute a goal plan (reverse funnel)"),
         request=GoalPlanInputSerializer,
         responses={200: GoalPlanOutputSerializer, 201: GoalPlanOutputSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     )

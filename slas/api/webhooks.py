@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from smarketing.api import webhook_doc
@@ -10,10 +11,10 @@ from ..models import SLA, Unit
 
 
 class SLAActivatedEventSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The SLA version now in force.")
+    id = serializers.IntegerField(help_text=_("The SLA version now in force."))
     title = serializers.CharField()
     version = serializers.IntegerField()
-    series = serializers.UUIDField(help_text="The agreement (every version).")
+    series = serializers.UUIDField(help_text=_("The agreement (every version)."))
     status = serializers.ChoiceField(choices=SLA.Status.choices)
     marketing_team = serializers.IntegerField()
     marketing_team_name = serializers.CharField()
@@ -22,19 +23,19 @@ class SLAActivatedEventSerializer(serializers.Serializer):
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     in_force_from = serializers.DateField()
-    supersedes = serializers.IntegerField(allow_null=True, help_text="The version it replaces, if any.")
+    supersedes = serializers.IntegerField(allow_null=True, help_text=_("The version it replaces, if any."))
     currency = serializers.CharField()
-    api_url = serializers.URLField(help_text="`GET` the SLA.")
-    status_url = serializers.URLField(help_text="`GET` its compliance status.")
-    web_url = serializers.URLField(help_text="The SLA's page.")
+    api_url = serializers.URLField(help_text=_("`GET` the SLA."))
+    status_url = serializers.URLField(help_text=_("`GET` its compliance status."))
+    web_url = serializers.URLField(help_text=_("The SLA's page."))
 
 
 class SLAAtRiskEventSerializer(serializers.Serializer):
     sla = serializers.IntegerField()
     sla_title = serializers.CharField()
-    month = serializers.RegexField(r"^\d{4}-\d{2}$", help_text="YYYY-MM")
-    key = serializers.CharField(help_text="The commitment at risk.")
-    side = serializers.CharField(help_text="Who owes it.")
+    month = serializers.RegexField(r"^\d{4}-\d{2}$", help_text=_("YYYY-MM"))
+    key = serializers.CharField(help_text=_("The commitment at risk."))
+    side = serializers.CharField(help_text=_("Who owes it."))
     unit = serializers.ChoiceField(choices=Unit.choices)
     target = serializers.FloatField(allow_null=True)
     actual = serializers.FloatField(allow_null=True)
@@ -44,20 +45,21 @@ class SLAAtRiskEventSerializer(serializers.Serializer):
     hours = serializers.FloatField(allow_null=True)
     attempts = serializers.IntegerField(allow_null=True)
     days = serializers.IntegerField(allow_null=True)
-    api_url = serializers.URLField(help_text="`GET` the month's status.")
-    web_url = serializers.URLField(help_text="The SLA's page.")
+    api_url = serializers.URLField(help_text=_("`GET` the month's status."))
+    web_url = serializers.URLField(help_text=_("The SLA's page."))
 
 
 sla_activated = webhook_doc(
     "sla.activated",
     SLAActivatedEventSerializer(),
-    summary="An SLA came into force",
-    description="Both parties signed: this version is now the agreement in force (from `in_force_from`).",
+    summary=_("An SLA came into force"),
+    description=_("Both parties signed: this version is now the agreement in force (from `in_force_from`)."),
 )
 sla_at_risk = webhook_doc(
     "sla.at_risk",
     SLAAtRiskEventSerializer(),
-    summary="A commitment is at risk this month",
-    description="The projection of a commitment fell below its target in the current month. Sent once per "
-    "commitment and month.",
+    summary=_("A commitment is at risk this month"),
+    description=_(
+        "The projection of a commitment fell below its target in the current month. Sent once per commitment and month."
+    ),
 )

@@ -42,6 +42,7 @@ CATALOGUES = [
         for folder in ("conf", "contrib/admin", "contrib/auth", "contrib/contenttypes", "contrib/sessions")
     ),
 ]
+CODE = re.compile(r"`[^`]*`")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdfr]|\{\w*\}|<[^>]+>")
 
 
@@ -62,8 +63,19 @@ def english_vocabulary() -> frozenset[str]:
             english |= words(entry.msgid) | words(entry.msgid_plural or "")
             translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
             for translation in translations:
-                french |= words(translation)
+                # Code in a translation (`pending`, `sales`) is not French: it stays English.
+                french |= words(CODE.sub(" ", translation))
     return frozenset(word for word in english - french - ALLOWED if len(word) > 1)
+
+
+@functools.cache
+def french_msgids() -> frozenset[str]:
+    """The English texts that the catalogues (ours and Django's) translate into French."""
+    found = set()
+    for path in CATALOGUES:
+        if path.exists():
+            found |= {entry.msgid for entry in polib.pofile(str(path)) if entry.translated() and not entry.obsolete}
+    return frozenset(found)
 
 
 def english_words(text: str, data: list[str] = ()) -> list[str]:
@@ -75,6 +87,8 @@ def english_words(text: str, data: list[str] = ()) -> list[str]:
     # Links, addresses, paths and dotted identifiers (event types such as ``report.ready``) are codes.
     text = re.sub(r"https?://\S+|\S+@\S+|/[\w./?=&%-]+|\b[a-z_]+(?:\.[a-z_]+)+\b", " ", text)
     text = re.sub(r"\b[0-9a-f]{8,}\b", " ", text)  # fingerprints and hashes ("3bad…" is not "bad")
+    # Masked secrets show their first characters (a password's salt "by3kd2**********" is not "by").
+    text = re.sub(r"\S*\*{4,}\S*", " ", text)
     vocabulary = english_vocabulary()
     return sorted({word for word in WORD.findall(text) if word.lower() in vocabulary})
 

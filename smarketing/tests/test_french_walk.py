@@ -11,25 +11,34 @@ titles, e-mail addresses, typed notes) is taken out first, since nobody translat
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 
 import lxml.html
 import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
+from django.utils import translation
+from django.utils.functional import Promise
+from drf_spectacular.generators import SchemaGenerator
 
 from slas.models import Profile
-from smarketing.tests.english import english_vocabulary, english_words, typed_text
-from smarketing.tests.pages import page_paths
-from smarketing.tests.test_permission_matrix import ROLES, World, world  # noqa: F401 - the module's world
+from smarketing.tests.english import CODE, english_vocabulary, english_words, french_msgids, typed_text
+from smarketing.tests.pages import NOT_PAGES, page_paths
+from smarketing.tests.test_permission_matrix import ALL_CASES, ROLES, World, world  # noqa: F401 - the module's world
 
 pytestmark = pytest.mark.django_db
 
 SPOKEN_ATTRIBUTES = ("title", "aria-label", "aria-description", "placeholder", "alt", "data-confirm", "label")
 HIDDEN = "//script | //style | //code | //pre | //kbd | //samp | //*[@translate='no']"
-# Swagger UI, drawn by its own script for developers, exists in English only.
-ENGLISH_ONLY = {"/api/docs/"}
+# Pages in English only (none: /api/docs/ is our French header; Swagger UI draws the rest with its
+# own English buttons, which the HTML does not hold).
+ENGLISH_ONLY: set[str] = set()
 # Pages with English words known and owned by another branch: {path prefix: {words}} (none now).
 KNOWN: dict[str, set[str]] = {}
 WALKERS = [role for role in ROLES if role != "revoked_token"]
+OUR_APPS = ("slas", "leads", "reporting", "reviews", "smarketing")
 
 
 def spoken_text(html: str) -> str:
@@ -85,11 +94,6 @@ def test_every_page_is_french_for_a_french_user(role, world, settings):  # noqa:
     assert not problems, f"English words on French pages for {role}:\n" + "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known gap (issue 17 report): many model fields have no translatable verbose_name (a migration "
-    "in every app), and django-auditlog and django-axes ship no French; the admin is the back office",
-)
 def test_every_admin_page_is_french_for_a_french_administrator(world, settings):  # noqa: F811
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     admin_paths = set(page_paths(world, "admin")) - set(page_paths(world, "admin", admin=False))
@@ -97,6 +101,104 @@ def test_every_admin_page_is_french_for_a_french_administrator(world, settings):
     assert len(paths) >= 100
     problems = english_on_pages(world, "admin", paths)
     assert not problems, "English words on French admin pages:\n" + "\n".join(problems)
+
+
+# The pages a person reaches only by sending a form: the answer to a form sent empty (its field
+# errors, or the 400/403/409 page that explains) and to the form sent as the matrix sends it (the
+# page it leads to, with its confirmation message). Not walked: signing out and the language switch
+# (they change the walker's own session), the admin's generated forms (the admin walk above).
+POST_SKIPPED = {"logout", "set_language"}
+# Who sends each form: the first of these who may (an administrator may do nearly everything).
+SENDERS = ["admin", "mkt_manager", "sales_manager", "mkt_member", "sales_member", "viewer", "anonymous"]
+
+
+def form_posts(matrix: World) -> list[tuple[str, str, dict | None]]:
+    """(role, path, data) of every non-API form of the matrix, for the first role allowed to send it."""
+    found = []
+    for name, cases in sorted(ALL_CASES.items()):
+        if name in POST_SKIPPED or name in NOT_PAGES or name.startswith(("admin:", "admin/")):
+            continue
+        for case in cases:
+            path = case.path(matrix)
+            if case.method != "post" or path.startswith("/api/"):
+                continue
+            role = next((role for role in SENDERS if role in case.allowed), None)
+            if role is not None:
+                found.append((role, path, case.data(matrix) if case.data else None))
+    return found
+
+
+def test_every_answer_to_a_form_is_french(world, settings):  # noqa: F811 - the fixture above
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    posts = form_posts(world)
+    assert len(posts) >= 30, posts
+    data_words = typed_text() + sorted(zoneinfo.available_timezones())
+    problems = []
+    answers = Counter()
+    for role, path, data in posts:
+        for body in ({}, data) if data is not None else ({},):
+            cache.clear()
+            with transaction.atomic():
+                client = french_client(world, role)
+                response = client.post(path, body)
+                answers["redirected" if response.status_code in (301, 302, 303) else response.status_code] += 1
+                if response.status_code in (301, 302, 303):
+                    response = client.get(response["Location"])
+                transaction.set_rollback(True)
+            sent = "empty" if not body else "filled"
+            assert response.status_code < 500, f"{path} ({sent})"
+            if "text/html" not in response.get("Content-Type", ""):
+                continue
+            if 'lang="fr"' not in response.text:
+                problems.append(f"{role} {path} ({sent}): not <html lang=fr>")
+            typed = [value for value in body.values() if isinstance(value, str)]  # what the sender typed
+            found = english_words(spoken_text(response.text), data_words + typed)
+            if found:
+                problems.append(f"{role} {path} ({sent}) → {response.status_code}: {' '.join(found)}")
+    assert not problems, "English words in the answers to forms sent in French:\n" + "\n".join(problems)
+    # The walk saw both kinds of answer: forms drawn again with their errors, and the pages a form leads to.
+    assert answers[200] >= 10 and answers["redirected"] >= 20, answers
+
+
+@pytest.mark.django_db(False)
+def test_every_model_and_field_of_ours_has_a_french_name():
+    """The admin's labels and help texts: a field without a translatable ``verbose_name``, or with
+    one the catalogue does not translate, would be English in the French admin."""
+    french = french_msgids()
+    missing = []
+    for model in apps.get_models():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        texts = {"verbose_name": model._meta.verbose_name, "verbose_name_plural": model._meta.verbose_name_plural}
+        for field in model._meta.get_fields():
+            if not field.auto_created:
+                texts[field.name] = field.verbose_name
+                if field.help_text:
+                    texts[f"{field.name}.help_text"] = field.help_text
+        for what, text in texts.items():
+            with translation.override("en"):
+                msgid = str(text)
+            if not isinstance(text, Promise) or msgid not in french:
+                missing.append(f"{model._meta.label}.{what}: {msgid!r}")
+    assert not missing, "Untranslated model names:\n" + "\n".join(missing)
+
+
+def test_the_api_schema_is_french_where_its_texts_are_ours():
+    """/api/docs/ for a French reader: every summary of an operation or a webhook, the descriptions
+    and field help written for the schema, the title, and a note that the guide is English."""
+    with translation.override("fr"):
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = [op for ops in (*schema["paths"].values(), *schema["webhooks"].values()) for op in ops.values()]
+    summaries = [op["summary"] for op in operations if "summary" in op]
+    assert len(summaries) >= 30
+    english = {summary: english_words(CODE.sub(" ", summary)) for summary in summaries}
+    assert {summary: words for summary, words in english.items() if words} == {}
+    assert schema["paths"]["/api/v1/leads/{id}/transition/"]["post"]["description"].startswith("Fait passer le lead")
+    target = schema["components"]["schemas"]["CommitmentStatus"]["properties"]["target"]
+    assert target["description"] == "La cible du SLA, en `unit`."
+    assert schema["paths"]["/api/v1/leads/"]["get"]["responses"]["401"]["description"].startswith("Non authentifié")
+    assert schema["info"]["title"] == "API smarketing"
+    assert schema["info"]["description"].startswith("*Le guide d’intégration ci-dessous est en anglais")
 
 
 def test_the_net_catches_english_and_spares_french_and_data():
@@ -108,3 +210,4 @@ def test_the_net_catches_english_and_spares_french_and_data():
     html = '<p>Bonjour<script>var done = "Done"</script></p><button title="Save" aria-label="Fermer"></button>'
     assert english_words(spoken_text(html)) == ["Save"]
     assert english_words("Événements : report.ready, lead.handed_off · empreinte 3bad09f1c2e4") == []
+    assert english_words("sel : by3kd2********** hachage : is8dY+**********") == []

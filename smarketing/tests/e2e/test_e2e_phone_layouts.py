@@ -119,3 +119,40 @@ def test_capture_forms_the_sla_document_and_a_refusal_as_people_see_them(browser
     expect(refused.locator("main")).to_contain_text("Seuls les responsables d’équipe et les administrateurs")
     expect(refused.locator("main")).to_contain_text("Vous êtes connecté en tant que")
     screenshot(refused, "error-403", full_page=False)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("device", [PHONE, {"viewport": {"width": 1280, "height": 860}}], ids=["phone", "desktop"])
+def test_the_sla_list_filters_status_with_chips(browser, live_server, demo, screenshot, language, device):
+    """The status filter is a row of toggles (real checkboxes), not a tall multi-select: on a phone
+    the filters and the first agreements share the first screen."""
+    page = _signed_in(browser, live_server, demo, "marion", language, device)
+    page.goto("/slas/")
+    chips = page.locator("main form input.btn-check[type=checkbox][name=status]")
+    assert chips.count() == 5
+    assert page.locator("form select[name=status]").count() == 0
+    status_box = page.locator("fieldset:has(input[name=status])").bounding_box()
+    assert status_box["height"] <= 110, status_box  # two rows of chips at most, even on a phone
+    _fits(page)
+    page.locator("label[for=id_status_2]").click()  # "Active": the label is the chip
+    expect(page.locator("#id_status_2")).to_be_checked()
+    screenshot(page, "sla-list-filters", full_page=False)
+    page.locator("main form button.btn-outline-primary[type=submit]").click()
+    page.wait_for_url("**status=active**")
+    expect(page.locator("#id_status_2")).to_be_checked()
+    badges = page.locator("table.smk-stack tbody td .badge").all_inner_texts()
+    assert badges and set(badges) == {"Active" if language == "en" else "Actif"}
+    _fits(page)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_api_documentation_in_the_readers_language(browser, live_server, demo, screenshot, language):
+    """/api/docs/: our header, the schema's summaries and descriptions in the reader's language (the
+    schema is fetched with the profile's language); Swagger UI's own buttons stay English."""
+    page = _signed_in(browser, live_server, demo, "marion", language, {"viewport": {"width": 1280, "height": 900}})
+    page.goto("/api/docs/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    summary = "Move a lead along the funnel" if language == "en" else "Faire avancer un lead dans l’entonnoir"
+    expect(page.locator(".opblock-summary-description", has_text=summary)).to_be_visible(timeout=20_000)
+    expect(page.locator(".smk-api-header")).to_contain_text("Swagger UI")
+    screenshot(page, "api-docs", full_page=False)
