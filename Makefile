@@ -53,9 +53,9 @@ e2e: install-dev
 chaos: install-dev
 	$(BIN)/pytest chaos -m "chaos or not chaos" -s -p no:cacheprovider $(PYTEST_ARGS)
 
-# The 10-minute soak alone (docs/reliability.md); `make chaos` runs a 60-second one.
+# The 10-minute soak alone, a fault every minute (docs/reliability.md); `make chaos` runs a 60-second one.
 chaos-soak: install-dev
-	CHAOS_SOAK_SECONDS=$${CHAOS_SOAK_SECONDS:-600} $(BIN)/pytest chaos/test_soak.py -m chaos -s -p no:cacheprovider $(PYTEST_ARGS)
+	CHAOS_SOAK_SECONDS=$${CHAOS_SOAK_SECONDS:-600} CHAOS_SOAK_FAULT_EVERY=$${CHAOS_SOAK_FAULT_EVERY:-60} $(BIN)/pytest chaos/test_soak.py -m chaos -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # ruff (its rule set includes the security rules "S", see pyproject.toml) and bandit: any new
 # finding fails; an accepted one carries "# nosec <id> - <why>" (docs/security.md).

@@ -1,14 +1,17 @@
-"""The soak: web, worker and beat under steady API load for ``CHAOS_SOAK_SECONDS`` (60 in
+"""The soak: web, worker and beat under steady mixed load for ``CHAOS_SOAK_SECONDS`` (60 in
 ``make chaos``, 600 in ``make chaos-soak``), with a fault every ``CHAOS_SOAK_FAULT_EVERY`` seconds
-(90; a third of a shorter run; counted from the start of each fault), alternately Redis stopped
+(60; a third of a shorter run; counted from the start of each fault), alternately Redis stopped
 for 15 s and the worker SIGKILLed.
 
 The worker and beat run under a supervisor that starts them again 2 s after they exit, as
 ``bin/keep-running`` does under ``make run``. Load: leads created and handed off (each handoff a
-``lead.handed_off`` webhook), lists and pages read; a monthly report to 20 subscribers is queued a
+``lead.handed_off`` webhook), lists and pages read by three clients; an import of 300 rows every
+``CHAOS_SOAK_IMPORT_EVERY`` seconds (30) by a fourth; a monthly report to 20 subscribers queued a
 third of the way in, so its delivery meets the faults. At the end every part is up, the relays run
 until nothing waits, and the scenario counts: no 500, every request answered 2xx, 4xx or 503, no
-e-mail or webhook lost, e-mails once, webhook resends only with the same ``webhook-id``.
+e-mail, webhook or imported row lost, e-mails once, every import ``succeeded`` with all its rows,
+webhook resends only with the same ``webhook-id``, and no exit of the worker but the kills (it
+stays up through the Redis outages).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from .harness import Celery, Load, Receiver, SmtpSink, manage, report, request, wait_for
+from .harness import Celery, Load, Receiver, SmtpSink, manage, report, request, upload, wait_for
 
 pytestmark = pytest.mark.chaos
 
 SECONDS = int(os.environ.get("CHAOS_SOAK_SECONDS", "60"))
-FAULT_EVERY = int(os.environ.get("CHAOS_SOAK_FAULT_EVERY", str(min(90, max(SECONDS // 3, 20)))))
+FAULT_EVERY = int(os.environ.get("CHAOS_SOAK_FAULT_EVERY", str(min(60, max(SECONDS // 3, 20)))))
+IMPORT_EVERY = int(os.environ.get("CHAOS_SOAK_IMPORT_EVERY", "30"))  # seconds between two imports
+IMPORT_ROWS = 300
 WARM_UP = 10  # seconds of load before the web processes' memory is first measured
 REDIS_DOWN = 15
 SUBSCRIBERS = 20
@@ -139,11 +144,18 @@ def test_soak_under_load_with_a_fault_every_period(stack):
             return request(base, "GET", "/api/v1/slas/", token=stack.token)
         return request(base, "GET", "/accounts/login/")
 
+    def import_step(index: int):
+        rows = "".join(f"{tag}-i{index}-{n}@example.com;Imported\n" for n in range(IMPORT_ROWS))
+        content = "email;first_name\n" + rows
+        return upload(base, "/api/v1/imports/", token=stack.token, filename="soak.csv", content=content)
+
     load = Load(step, threads=3, pause=0.1)
+    imports = Load(import_step, threads=1, pause=IMPORT_EVERY)
     queued = 0
     try:
         wait_for(lambda: worker.process is not None and "ready" in worker.process.log_text(), 120, what="worker up")
         load.start()
+        imports.start()
         started = time.monotonic()
         next_fault, redis_turn, report_queued = started + FAULT_EVERY, True, False
         while time.monotonic() - started < SECONDS:
@@ -167,6 +179,8 @@ def test_soak_under_load_with_a_fault_every_period(stack):
                 next_fault = now + FAULT_EVERY
             time.sleep(0.5)
         answers = load.stop()
+        import_answers = imports.stop()
+        jobs = [a.body["id"] for a in import_answers if a.status == 202]
         web_rss_end = _rss_kib(stack.web.process.pid)
         wait_for(lambda: worker.process is not None and worker.process.alive(), 60, what="worker up at the end")
 
@@ -176,6 +190,8 @@ def test_soak_under_load_with_a_fault_every_period(stack):
             f" WHERE l.email LIKE '{tag}-%' AND d.status <> 'delivered')"
             " + (SELECT count(*) FROM reporting_notification n JOIN auth_user u ON u.id = n.recipient_id"
             f" WHERE u.username LIKE '{tag}-%' AND n.kind = 'monthly_report' AND n.status <> 'sent')"
+            f" + (SELECT count(*) FROM smarketing_job WHERE id IN ({','.join(map(str, jobs or [0]))})"
+            " AND status NOT IN ('succeeded', 'failed'))"
         )
 
         def settled() -> bool:
@@ -186,12 +202,14 @@ def test_soak_under_load_with_a_fault_every_period(stack):
         time.sleep(2)
     finally:
         load.stop()
+        imports.stop()
         worker.stop()
         beat.stop()
         stack.heal()
         receiver.stop()
         sink.stop()
 
+    answers = answers + import_answers
     statuses = Counter(a.status for a in answers)
     unanswered = [a for a in answers if a.status == 0]
     server_errors = [a for a in answers if a.status >= 500 and a.status != 503]
@@ -208,15 +226,21 @@ def test_soak_under_load_with_a_fault_every_period(stack):
     mails_lost = SUBSCRIBERS - len(per_recipient)
     mails_duplicated = sum(c - 1 for c in per_recipient.values())
     kills = sum(1 for f, _s, _e in faults if f == "worker SIGKILL")
+    job_ids = ",".join(map(str, jobs or [0]))
+    job_states = Counter(stack.sql(f"SELECT status FROM smarketing_job WHERE id IN ({job_ids})").split())  # noqa: S608
+    imported = int(stack.sql(f"SELECT count(*) FROM leads_lead WHERE email LIKE '{tag}-i%'"))  # noqa: S608
+    rows_expected = IMPORT_ROWS * len(jobs)
+    # Every start of the worker but the first and those after a kill: exits of its own (a Redis outage).
+    worker_exits = worker.starts - 1 - kills
     report(
         fault=f"soak {SECONDS} s: Redis stopped {REDIS_DOWN} s / worker SIGKILLed, alternately every {FAULT_EVERY} s"
         f" ({len(faults)} faults: {len(faults) - kills} Redis, {kills} kills)",
-        load=f"{len(answers)} requests (3 clients: handoffs, API lists, pages), {len(ids)} webhooks,"
-        f" monthly report to {SUBSCRIBERS}",
-        expected=len(ids) + SUBSCRIBERS,
-        delivered=len(ids) - hooks_lost + len(per_recipient),
-        duplicates=hooks_resent + mails_duplicated,
-        lost=hooks_lost + mails_lost,
+        load=f"{len(answers)} requests (3 clients: handoffs, API lists, pages; {len(import_answers)} imports of"
+        f" {IMPORT_ROWS} rows), {len(ids)} webhooks, monthly report to {SUBSCRIBERS}",
+        expected=len(ids) + SUBSCRIBERS + rows_expected,
+        delivered=len(ids) - hooks_lost + len(per_recipient) + imported,
+        duplicates=hooks_resent + mails_duplicated + max(0, imported - rows_expected),
+        lost=hooks_lost + mails_lost + max(0, rows_expected - imported),
         errors=len(server_errors),
         statuses=dict(sorted(statuses.items())),
         unanswered=len(unanswered),
@@ -224,6 +248,8 @@ def test_soak_under_load_with_a_fault_every_period(stack):
         email_duplicates=mails_duplicated,
         queued_reports=queued,
         worker_starts=worker.starts,
+        worker_exits_outside_kills=worker_exits,
+        jobs=dict(job_states),
         beat_starts=beat.starts,
         web_rss_mib=f"{web_rss_start // 1024}->{web_rss_end // 1024}",
         slowest=f"{max(a.seconds for a in answers):.2f}s",
@@ -234,6 +260,9 @@ def test_soak_under_load_with_a_fault_every_period(stack):
     assert not outside, "503 only while a part is away"
     assert hooks_lost == 0 and mails_lost == 0
     assert mails_duplicated == 0
+    assert job_states == Counter(succeeded=len(jobs)) and imported == rows_expected, (job_states, imported)
+    # The worker survives Redis outages (smarketing/broker.py): it starts again only after a kill.
+    assert worker_exits == 0, f"the worker exited {worker_exits} times outside the kills"
     # A webhook in flight at a kill may be received again, always with its webhook-id (receivers dedupe).
     assert hooks_resent <= 2 * max(kills, 1)
     # Memory after the warm-up against the end of the run: no leak per request.
