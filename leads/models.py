@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from slas.models import SLA, Function, MaturityCategory, Team
+from smarketing.keyset import rows_of_branches
 
 # A record entered more than this long after it happened is a "late entry" everywhere.
 LATE_ENTRY_AFTER = dt.timedelta(hours=24)
@@ -538,9 +539,9 @@ class FollowUpQuerySet(models.QuerySet):
             self.filter(owner_user__isnull=True, owner_team_id=team.pk).order_by(*order)[:limit]
             for team in teams_of(user)
         ]
-        if len(branches) == 1:
-            return list(branches[0])
-        return list(branches[0].union(*branches[1:], all=True).order_by(*order)[:limit])
+        rows = rows_of_branches(branches)
+        rows.sort(key=lambda followup: (followup.due_at, followup.pk))
+        return rows[:limit]
 
     def obligations(self):
         """Follow-ups that count for compliance: the SLA's obligations, but those cancelled before

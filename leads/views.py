@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from slas.models import Function, MaturityCategory, Team
 from slas.permissions import can_write, teams_of
 from smarketing.http import int_or_none, safe_next_url
-from smarketing.keyset import keyset_page
+from smarketing.keyset import keyset_page, rows_of_branches
 from smarketing.models import Job
 from smarketing.spreadsheets import csv_writer
 from smarketing.throttling import CaptureThrottle
@@ -170,7 +170,7 @@ def board(request: HttpRequest) -> HttpResponse:
     # counting every lead of the stage per request.
     branches = [base.filter(stage=stage).order_by("-stage_entered_at")[:BOARD_CARDS] for stage in stages]
     cards = {stage: [] for stage in stages}
-    for lead in branches[0].union(*branches[1:], all=True):
+    for lead in rows_of_branches(branches):
         cards[lead.stage].append(lead)
     for column in cards.values():
         column.sort(key=lambda lead: lead.stage_entered_at, reverse=True)

@@ -247,13 +247,15 @@ def exception_handler(exc, context):
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": 'Every error of the API (docs/api.md, "Errors"): one sentence, and the fields at fault.',
+    "description": _('Every error of the API (docs/api.md, "Errors"): one sentence, and the fields at fault.'),
     "properties": {
-        "detail": {"type": "string", "description": "What went wrong, in one sentence."},
+        "detail": {"type": "string", "description": _("What went wrong, in one sentence.")},
         "errors": {
             "type": "object",
-            "description": "Each invalid field's dotted path (`calendar.hours.0.end`; `non_field_errors` for the "
-            "input as a whole) → its messages. Empty when no field is at fault.",
+            "description": _(
+                "Each invalid field's dotted path (`calendar.hours.0.end`; `non_field_errors` for the "
+                "input as a whole) → its messages. Empty when no field is at fault."
+            ),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
     },
@@ -262,13 +264,13 @@ ERROR_SCHEMA = {
 }
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _ERROR_RESPONSES = {
-    "400": "Bad input: `errors` names each field at fault (dotted paths).",
-    "401": "Not authenticated: missing, invalid, expired or revoked token.",
-    "403": "Authenticated, but not allowed (SPEC §7).",
-    "404": "No such object.",
-    "409": "The change conflicts with the current state (a stale version, a concurrent change).",
-    "415": "Unsupported media type: send JSON.",
-    "429": "Too many requests: see the Retry-After header.",
+    "400": _("Bad input: `errors` names each field at fault (dotted paths)."),
+    "401": _("Not authenticated: missing, invalid, expired or revoked token."),
+    "403": _("Authenticated, but not allowed (SPEC §7)."),
+    "404": _("No such object."),
+    "409": _("The change conflicts with the current state (a stale version, a concurrent change)."),
+    "415": _("Unsupported media type: send JSON."),
+    "429": _("Too many requests: see the Retry-After header."),
 }
 
 
@@ -303,7 +305,7 @@ def add_error_responses(result, generator, request, public):
                     response["content"] = _error_content()
                     if code == "429":
                         response["headers"] = {
-                            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
+                            "Retry-After": {"schema": {"type": "integer"}, "description": _("Seconds to wait.")}
                         }
     return result
 

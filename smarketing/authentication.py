@@ -51,5 +51,5 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "Personal API token, sent as `Authorization: Token <key>`.",
+            "description": _("Personal API token, sent as `Authorization: Token <key>`."),
         }

@@ -37,6 +37,20 @@ def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     return max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_COUNT_BELOW), False
 
 
+def rows_of_branches(branches: list[QuerySet]) -> list:
+    """The rows of several ``ORDER BY … LIMIT`` querysets of one model, in one query where the
+    database allows it.
+
+    Each branch reads at most its limit from its own index (a board column's newest cards, the
+    follow-ups of one owner); PostgreSQL runs them as one ``UNION ALL`` of parenthesised
+    branches. SQLite refuses a ``LIMIT`` inside a compound statement (``make run``'s database,
+    small by nature), so there each branch is its own query. Branch order is kept; callers sort.
+    """
+    if len(branches) == 1 or not connection.features.supports_slicing_ordering_in_compound:
+        return [row for branch in branches for row in branch]
+    return list(branches[0].union(*branches[1:], all=True))
+
+
 def _encode(value) -> str:
     if isinstance(value, dt.datetime):
         value = {"dt": value.isoformat()}

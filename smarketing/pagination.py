@@ -16,6 +16,7 @@ newest first (``-pk``); its first field positions the cursor.
 
 from __future__ import annotations
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
@@ -29,8 +30,10 @@ class CursorPagination(pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
-    page_size_query_description = f"How many results per page: 1 to {MAX_PAGE_SIZE} (default 50)."
-    cursor_query_description = "The position in the list: only a value taken from a `next` or `previous` link."
+    page_size_query_description = format_lazy(
+        _("How many results per page: 1 to {maximum} (default 50)."), maximum=MAX_PAGE_SIZE
+    )
+    cursor_query_description = _("The position in the list: only a value taken from a `next` or `previous` link.")
     ordering: tuple[str, ...] | None = None
 
     def get_ordering(self, request, queryset, view):
@@ -94,7 +97,7 @@ class CountedCursorPagination(CursorPagination):
     def get_paginated_response_schema(self, schema):
         result = super().get_paginated_response_schema(schema)
         result["properties"] = {
-            "count": {"type": "integer", "description": "How many rows match (all pages)."},
+            "count": {"type": "integer", "description": _("How many rows match (all pages).")},
             **result["properties"],
         }
         result["required"] = ["count", *result["required"]]

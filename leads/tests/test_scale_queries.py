@@ -273,7 +273,10 @@ def test_my_first_followups_come_in_due_order_from_index_served_branches(roles):
             with CaptureQueriesContext(connection) as queries:
                 got = overdue.select_related("lead", "sla").mine_first(user, limit)
             assert got == expected
-            assert len(queries) <= 2  # the user's teams (once per request) and the rows
+            # The user's teams (once per request) and the rows; SQLite (make run) cannot LIMIT inside
+            # a UNION, so there each team's branch is a query of its own (smarketing.keyset).
+            extra = 0 if connection.features.supports_slicing_ordering_in_compound else user.memberships.count()
+            assert len(queries) <= 2 + extra
     assert len(overdue.mine_first(roles.sales_member, 20)) == 15
     if connection.vendor == "postgresql":
         union = overdue.filter(owner_user__isnull=True, owner_team=roles.sales).order_by("due_at", "pk")[:20]

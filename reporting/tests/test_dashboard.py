@@ -77,7 +77,9 @@ def test_the_dashboard_query_count_does_not_grow_with_leads_or_slas(client, role
             followup(lead, sla, "first_contact", due=at("2026-03-11 10:00"))  # the team's, unassigned
         cold = _home_queries(client)  # every status computed again (new rows, a new SLA)
         two_slas = _home_queries(client)
-    assert one_sla == two_slas <= 14
+    # SQLite (make run) cannot LIMIT inside a UNION: "my overdue" is one query per branch there.
+    sqlite_branches = 0 if connection.features.supports_slicing_ordering_in_compound else 1
+    assert one_sla == two_slas <= 14 + sqlite_branches
     assert cold <= two_slas + 2 * 14  # the engine's queries, per SLA, only when not cached
 
 

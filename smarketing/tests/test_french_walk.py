@@ -11,10 +11,13 @@ titles, e-mail addresses, typed notes) is taken out first, since nobody translat
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 
 import lxml.html
 import pytest
 from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 from django.utils import translation
 from django.utils.functional import Promise
@@ -22,8 +25,8 @@ from drf_spectacular.generators import SchemaGenerator
 
 from slas.models import Profile
 from smarketing.tests.english import CODE, english_vocabulary, english_words, french_msgids, typed_text
-from smarketing.tests.pages import page_paths
-from smarketing.tests.test_permission_matrix import ROLES, World, world  # noqa: F401 - the module's world
+from smarketing.tests.pages import NOT_PAGES, page_paths
+from smarketing.tests.test_permission_matrix import ALL_CASES, ROLES, World, world  # noqa: F401 - the module's world
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +103,63 @@ def test_every_admin_page_is_french_for_a_french_administrator(world, settings):
     assert not problems, "English words on French admin pages:\n" + "\n".join(problems)
 
 
+# The pages a person reaches only by sending a form: the answer to a form sent empty (its field
+# errors, or the 400/403/409 page that explains) and to the form sent as the matrix sends it (the
+# page it leads to, with its confirmation message). Not walked: signing out and the language switch
+# (they change the walker's own session), the admin's generated forms (the admin walk above).
+POST_SKIPPED = {"logout", "set_language"}
+# Who sends each form: the first of these who may (an administrator may do nearly everything).
+SENDERS = ["admin", "mkt_manager", "sales_manager", "mkt_member", "sales_member", "viewer", "anonymous"]
+
+
+def form_posts(matrix: World) -> list[tuple[str, str, dict | None]]:
+    """(role, path, data) of every non-API form of the matrix, for the first role allowed to send it."""
+    found = []
+    for name, cases in sorted(ALL_CASES.items()):
+        if name in POST_SKIPPED or name in NOT_PAGES or name.startswith(("admin:", "admin/")):
+            continue
+        for case in cases:
+            path = case.path(matrix)
+            if case.method != "post" or path.startswith("/api/"):
+                continue
+            role = next((role for role in SENDERS if role in case.allowed), None)
+            if role is not None:
+                found.append((role, path, case.data(matrix) if case.data else None))
+    return found
+
+
+def test_every_answer_to_a_form_is_french(world, settings):  # noqa: F811 - the fixture above
+    settings.WEBHOOKS_ALLOW_PRIVATE = True
+    posts = form_posts(world)
+    assert len(posts) >= 30, posts
+    data_words = typed_text() + sorted(zoneinfo.available_timezones())
+    problems = []
+    answers = Counter()
+    for role, path, data in posts:
+        for body in ({}, data) if data is not None else ({},):
+            cache.clear()
+            with transaction.atomic():
+                client = french_client(world, role)
+                response = client.post(path, body)
+                answers["redirected" if response.status_code in (301, 302, 303) else response.status_code] += 1
+                if response.status_code in (301, 302, 303):
+                    response = client.get(response["Location"])
+                transaction.set_rollback(True)
+            sent = "empty" if not body else "filled"
+            assert response.status_code < 500, f"{path} ({sent})"
+            if "text/html" not in response.get("Content-Type", ""):
+                continue
+            if 'lang="fr"' not in response.text:
+                problems.append(f"{role} {path} ({sent}): not <html lang=fr>")
+            typed = [value for value in body.values() if isinstance(value, str)]  # what the sender typed
+            found = english_words(spoken_text(response.text), data_words + typed)
+            if found:
+                problems.append(f"{role} {path} ({sent}) → {response.status_code}: {' '.join(found)}")
+    assert not problems, "English words in the answers to forms sent in French:\n" + "\n".join(problems)
+    # The walk saw both kinds of answer: forms drawn again with their errors, and the pages a form leads to.
+    assert answers[200] >= 10 and answers["redirected"] >= 20, answers
+
+
 @pytest.mark.django_db(False)
 def test_every_model_and_field_of_ours_has_a_french_name():
     """The admin's labels and help texts: a field without a translatable ``verbose_name``, or with
@@ -136,6 +196,7 @@ def test_the_api_schema_is_french_where_its_texts_are_ours():
     assert schema["paths"]["/api/v1/leads/{id}/transition/"]["post"]["description"].startswith("Fait passer le lead")
     target = schema["components"]["schemas"]["CommitmentStatus"]["properties"]["target"]
     assert target["description"] == "La cible du SLA, en `unit`."
+    assert schema["paths"]["/api/v1/leads/"]["get"]["responses"]["401"]["description"].startswith("Non authentifié")
     assert schema["info"]["title"] == "API smarketing"
     assert schema["info"]["description"].startswith("*Le guide d’intégration ci-dessous est en anglais")
 

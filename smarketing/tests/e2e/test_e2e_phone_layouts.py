@@ -143,3 +143,16 @@ def test_the_sla_list_filters_status_with_chips(browser, live_server, demo, scre
     badges = page.locator("table.smk-stack tbody td .badge").all_inner_texts()
     assert badges and set(badges) == {"Active" if language == "en" else "Actif"}
     _fits(page)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_api_documentation_in_the_readers_language(browser, live_server, demo, screenshot, language):
+    """/api/docs/: our header, the schema's summaries and descriptions in the reader's language (the
+    schema is fetched with the profile's language); Swagger UI's own buttons stay English."""
+    page = _signed_in(browser, live_server, demo, "marion", language, {"viewport": {"width": 1280, "height": 900}})
+    page.goto("/api/docs/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    summary = "Move a lead along the funnel" if language == "en" else "Faire avancer un lead dans l’entonnoir"
+    expect(page.locator(".opblock-summary-description", has_text=summary)).to_be_visible(timeout=20_000)
+    expect(page.locator(".smk-api-header")).to_contain_text("Swagger UI")
+    screenshot(page, "api-docs", full_page=False)
