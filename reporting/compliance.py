@@ -175,11 +175,19 @@ def compute(sla: SLA, month: dt.date | Month, now: dt.datetime | None = None) ->
     """
     now = now or timezone.now()
     version, month = resolve(sla, month, now)
+    return compute_resolved(version, month, now)
+
+
+def compute_resolved(version: SLA, month: Month, now: dt.datetime, *, versions: list[int] | None = None) -> dict:
+    """``compute`` for the version and month ``resolve`` gave (``reporting.live`` resolves first
+    to key its cache): the same figures without resolving again, with the series' version ids
+    when the caller already read them (``versions``)."""
     start, end = month.bounds()
     state = CLOSED if now >= end else IN_PROGRESS
     cutoff = min(now, end)
     calendar = version.business_calendar
-    versions = series_ids(version)
+    if versions is None:
+        versions = series_ids(version)
 
     # --- lead events: volumes, revenue, returns, late entries (1 query) ----------------
     reached = {stage: Count("pk", filter=Q(first_reach=True, to_stage=stage)) for stage in FUNNEL_STAGES}

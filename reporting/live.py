@@ -63,12 +63,12 @@ def bump() -> None:
     transaction.on_commit(_bump)
 
 
-def _valid_until(version: SLA, month, now: dt.datetime) -> dt.datetime:
-    """When an answer computed at ``now`` stops being true without any write."""
+def _valid_until(version: SLA, month, now: dt.datetime, versions: list[int]) -> dt.datetime:
+    """When an answer computed at ``now`` stops being true without any write (``versions``: the
+    series' version ids)."""
     end = month.bounds()[1]
     if now >= end:
         return now + MAX_AGE
-    versions = compliance.series_ids(version)
     tz = month.tz
     next_day = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
     candidates = [end, next_day.astimezone(dt.UTC), now + MAX_AGE]
@@ -102,7 +102,9 @@ def status(sla: SLA, month, now: dt.datetime | None = None) -> dict:
         if computed_at <= now < valid_until:
             return {**result, "as_of": min(now, end).isoformat()}
     version, in_zone = compliance.resolve(sla, asked, now)
-    result = compliance.compute(version, in_zone, now=now)
+    versions = compliance.series_ids(version)
+    result = compliance.compute_resolved(version, in_zone, now, versions=versions)
     end = in_zone.bounds()[1]
-    cache.set(key, (now, _valid_until(version, in_zone, now), end, result), timeout=int(MAX_AGE.total_seconds()))
+    valid_until = _valid_until(version, in_zone, now, versions)
+    cache.set(key, (now, valid_until, end, result), timeout=int(MAX_AGE.total_seconds()))
     return result

@@ -60,9 +60,8 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema(description=_("Exchange a username and password for a new API token (the key is returned once)."))
 class ObtainTokenView(APIView):
-    """Exchange a username and password for a new API token (the key is returned once)."""
-
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenEndpointThrottle, AnonRateThrottle]
@@ -136,18 +135,16 @@ class _OwnTokens:
         return ApiToken.objects.filter(user=self.request.user)
 
 
+@extend_schema(description=_("Your API tokens (never their keys), newest first; the same list as the profile page."))
 class TokenListView(_OwnTokens, GenericAPIView):
-    """Your API tokens (never their keys), newest first; the same list as the profile page."""
-
     @extend_schema(tags=["auth"], responses=ApiTokenSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+@extend_schema(description=_("Revoke one of your tokens (it answers 401 from then on); idempotent."))
 class TokenRevokeView(_OwnTokens, GenericAPIView):
-    """Revoke one of your tokens (it answers 401 from then on); idempotent."""
-
     @extend_schema(tags=["auth"], request=None, responses={200: ApiTokenSerializer})
     def post(self, request, pk: int):
         token = api_token_revoke(token=self.get_object(), by=request.user)
@@ -247,9 +244,10 @@ class _ManageableWebhooks:
         return WebhookSubscription.objects.manageable_by(self.request.user).select_related("owner")
 
 
+@extend_schema(
+    description=_("List your webhook subscriptions (all of them for an admin) or create one (managers, admins).")
+)
 class WebhookListView(_ManageableWebhooks, GenericAPIView):
-    """List your webhook subscriptions (all of them for an admin) or create one (managers, admins)."""
-
     parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
 
@@ -269,9 +267,8 @@ class WebhookListView(_ManageableWebhooks, GenericAPIView):
         return Response(WebhookCreatedSerializer(sub).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(description=_("Read, change or delete one of your webhook subscriptions; its secret is never shown."))
 class WebhookDetailView(_ManageableWebhooks, GenericAPIView):
-    """Read, change or delete one of your webhook subscriptions; its secret is never shown."""
-
     parser_classes = [SafeJSONParser]
     serializer_class = WebhookSubscriptionSerializer
 
@@ -296,9 +293,8 @@ class WebhookDetailView(_ManageableWebhooks, GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema(description=_("Replace the signing secret; the old one keeps signing during the overlap period."))
 class WebhookRotateSecretView(_ManageableWebhooks, GenericAPIView):
-    """Replace the signing secret; the old one keeps signing during the overlap period."""
-
     parser_classes = [SafeJSONParser]
     serializer_class = WebhookSecretSerializer
 
@@ -312,9 +308,8 @@ class WebhookRotateSecretView(_ManageableWebhooks, GenericAPIView):
         return Response({"secret": secret, "previous_secret_expires_at": sub.previous_secret_expires_at})
 
 
+@extend_schema(description=_("Queue a `webhook.test` event to this subscription."))
 class WebhookTestView(_ManageableWebhooks, GenericAPIView):
-    """Queue a ``webhook.test`` event to this subscription."""
-
     serializer_class = WebhookDeliverySerializer
 
     @extend_schema(tags=["webhooks"], request=None, responses={202: WebhookDeliverySerializer})
@@ -324,9 +319,8 @@ class WebhookTestView(_ManageableWebhooks, GenericAPIView):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(description=_("The delivery log of one subscription, newest first."))
 class WebhookDeliveriesView(_ManageableWebhooks, GenericAPIView):
-    """The delivery log of one subscription, newest first."""
-
     serializer_class = WebhookDeliverySerializer
 
     @extend_schema(tags=["webhooks"], responses=WebhookDeliverySerializer(many=True))

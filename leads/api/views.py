@@ -61,11 +61,13 @@ class LeadListCreate(generics.ListAPIView):
     @extend_schema(
         request=s.LeadCreateSerializer,
         responses={
-            201: OpenApiResponse(s.LeadCreateResultSerializer, "A new lead (`merged`: false)"),
+            201: OpenApiResponse(s.LeadCreateResultSerializer, gettext_lazy("A new lead (`merged`: false)")),
             200: OpenApiResponse(
                 s.LeadCreateResultSerializer,
-                "A lead had this e-mail (`merged`: true): the touch is logged, blank fields filled, filled "
-                "fields kept; the differing values are proposals on its `captured_again` history event.",
+                gettext_lazy(
+                    "A lead had this e-mail (`merged`: true): the touch is logged, blank fields filled, filled "
+                    "fields kept; the differing values are proposals on its `captured_again` history event."
+                ),
             ),
         },
     )
@@ -132,7 +134,7 @@ def _example(name: str, value: dict, summary: str = "") -> OpenApiExample:
     return OpenApiExample(name, value=value, request_only=True, summary=summary or name)
 
 
-_LEAD_RESPONSE = OpenApiResponse(s.LeadSerializer, "The lead after the action.")
+_LEAD_RESPONSE = OpenApiResponse(s.LeadSerializer, gettext_lazy("The lead after the action."))
 _STALE = OpenApiResponse(
     description=gettext_lazy("The lead changed under you (stale `expected_stage`, a handoff already decided).")
 )
@@ -322,10 +324,11 @@ class LeadHistory(generics.ListAPIView):
         return LeadEvent.objects.filter(lead_id=self.kwargs["pk"]).select_related("actor")
 
 
-@extend_schema(parameters=[s.FollowUpQuerySerializer])
+@extend_schema(
+    description=gettext_lazy("Follow-ups (SLA obligations and review action items), soonest due first."),
+    parameters=[s.FollowUpQuerySerializer],
+)
 class FollowUpList(generics.ListAPIView):
-    """Follow-ups (SLA obligations and review action items), soonest due first."""
-
     serializer_class = s.FollowUpSerializer
     filterset_class = None
     pagination_class = EstimatedCountCursorPagination

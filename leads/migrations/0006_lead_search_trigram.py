@@ -29,10 +29,19 @@ def drop_indexes(apps, schema_editor):
         schema_editor.execute(f"DROP INDEX IF EXISTS leads_lead_{column}_trgm")
 
 
+class TrigramExtensionOnPostgreSQL(TrigramExtension):
+    """Django's ``CreateExtension`` skips other databases going forwards, but going backwards it
+    asks ``pg_extension`` whatever the database: migrating back on SQLite failed."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 class Migration(migrations.Migration):
     dependencies = [("leads", "0005_scale_indexes")]
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionOnPostgreSQL(),
         migrations.RunPython(create_indexes, drop_indexes, elidable=False),
     ]

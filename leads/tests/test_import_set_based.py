@@ -35,8 +35,13 @@ def test_the_load_costs_the_same_queries_for_10_or_300_rows(roles):
     few, few_queries = _import(_csv(10, "few"), roles)
     many, many_queries = _import(_csv(300, "many"), roles)
     assert (few, many) == (10, 300)
-    # The old load ran ~10 queries per row through lead_create.
-    assert many_queries == few_queries <= 12
+    # The old load ran ~10 queries per row through lead_create. PostgreSQL writes the rows with
+    # COPY (a fixed number of queries); SQLite (make run) falls back to bulk_create, whose batches
+    # follow its variable limit: bounded, but not constant.
+    if connection.vendor == "postgresql":
+        assert many_queries == few_queries <= 12
+    else:
+        assert many_queries <= few_queries + 300 // 20
     assert Lead.objects.filter(email__startswith="many").count() == 300
     assert LeadEvent.objects.filter(lead__email__startswith="many", kind=LeadEvent.Kind.CREATED).count() == 300
 

@@ -176,9 +176,8 @@ class MonthlyReportFilter(django_filters.FilterSet):
         return queryset.filter(series=value.series)
 
 
+@extend_schema(description=gettext_lazy("Stored monthly report snapshots, newest first; filter by `sla` and `month`."))
 class MonthlyReportListView(generics.ListAPIView):
-    """Stored monthly report snapshots, newest first; filter by ``sla`` and ``month``."""
-
     serializer_class = MonthlyReportSerializer
     queryset = MonthlyReport.objects.current().select_related("computed_by").order_by("-month", "sla_id")
     filterset_class = MonthlyReportFilter
@@ -199,14 +198,15 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
         return (renderers[0], renderers[0].media_type)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "A stored report for spreadsheets (`reporting.exports`, the same file as the report page).\n\n"
+        "`export.csv`: one table (`table`: summary, commitments, funnel or trend), UTF-8 with BOM; `sep` (comma, "
+        "semicolon, tab) and `decimal` (point, comma) default to the language's (`Accept-Language`). "
+        "`export.xlsx`: every table, one sheet each, with number formats."
+    )
+)
 class MonthlyReportExportView(APIView):
-    """A stored report for spreadsheets (``reporting.exports``, the same file as the report page).
-
-    ``export.csv``: one table (``table``: summary, commitments, funnel or trend), UTF-8 with BOM;
-    ``sep`` (comma, semicolon, tab) and ``decimal`` (point, comma) default to the language's
-    (``Accept-Language``). ``export.xlsx``: every table, one sheet each, with number formats.
-    """
-
     content_negotiation_class = IgnoreClientContentNegotiation
 
     @extend_schema(

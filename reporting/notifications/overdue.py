@@ -34,7 +34,7 @@ from django.utils import timezone, translation
 
 from leads.models import FollowUp
 from slas.models import Membership, Profile
-from smarketing.keyset import keyset_after
+from smarketing.keyset import keyset_after, rows_of_branches
 from smarketing.webhooks import absolute_url, emit_events
 
 from ..models import Notification, OverdueAlert, ScanWatermark
@@ -123,7 +123,7 @@ def _alert_chunk(now: dt.datetime, size: int) -> tuple[int, bool]:
         name=WATERMARK, defaults={"scanned_until": now}
     )
     walk, late = newly_overdue(now, watermark)
-    ids = list(late.values_list("pk", flat=True)[:size].union(walk.values_list("pk", flat=True)[:size], all=True))
+    ids = rows_of_branches([late.values_list("pk", flat=True)[:size], walk.values_list("pk", flat=True)[:size]])
     followups = []
     if ids:
         followups = list(

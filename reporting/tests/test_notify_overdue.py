@@ -83,7 +83,12 @@ def test_a_scan_with_nothing_new_costs_the_same_few_queries_however_many_were_al
         followup(sla, due_at=DUE - dt.timedelta(hours=hours), owner_user=roles.sales_member)
     with time_machine.travel(NOW, tick=False):
         assert followups_alert_overdue() == 20
-    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False), django_assert_max_num_queries(5):
+    with (
+        time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False),
+        django_assert_max_num_queries(
+            5 if connection.features.supports_slicing_ordering_in_compound else 6  # SQLite: a query per branch
+        ),
+    ):
         assert followups_alert_overdue() == 0
 
 

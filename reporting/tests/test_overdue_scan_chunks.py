@@ -26,6 +26,11 @@ DUE = dt.datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 LATER = dt.datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # past every escalation delay
 
 
+# The chunk's two branches (late arrivals, the walk) are one UNION ALL on PostgreSQL; SQLite
+# (make run) cannot LIMIT inside a UNION, so there they are two queries (smarketing.keyset).
+SQLITE_BRANCH = 0 if connection.features.supports_slicing_ordering_in_compound else 1
+
+
 @pytest.fixture
 def sla(roles, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE = True
@@ -63,7 +68,7 @@ def test_the_alert_scan_costs_the_same_queries_for_3_or_30_newly_overdue(roles, 
     # The old scan ran ~5 queries per follow-up; the chunk's are fixed (recipients, calendars,
     # alerts, notifications and webhooks each read or written once).
     assert many_queries == few_queries
-    assert many_queries <= 15
+    assert many_queries <= 15 + SQLITE_BRANCH
     assert OverdueAlert.objects.count() == 33
     # Team-owned follow-ups reach each active team member, owned ones their owner: once each.
     keys = Counter(Notification.objects.values_list("dedupe_key", "recipient_id"))
@@ -112,7 +117,7 @@ def test_a_scan_with_nothing_new_reads_only_after_the_position(roles, sla):
         followups_alert_overdue()
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
         _result, queries = _scan_queries(followups_alert_overdue)
-    assert queries <= 5
+    assert queries <= 5 + SQLITE_BRANCH
 
 
 def test_the_escalation_costs_the_same_queries_for_3_or_30(roles, sla):

@@ -65,9 +65,10 @@ class ReviewFilter(django_filters.FilterSet):
             raise ValidationError({"month": [_("Give the month as YYYY-MM.")]}) from None
 
 
+@extend_schema(
+    description=gettext_lazy("Reviews, the newest month first; filter by `sla` (any version), `month` and `status`.")
+)
 class ReviewListView(generics.ListAPIView):
-    """Reviews, the newest month first; filter by ``sla`` (any version), ``month`` and ``status``."""
-
     serializer_class = ReviewSerializer
     filterset_class = ReviewFilter
     queryset = Review.objects.prefetch_related("participants").order_by("-month", "-scheduled_at", "-pk")
@@ -77,9 +78,8 @@ def _review(pk: int) -> Review:
     return get_object_or_404(Review.objects.select_related("sla__calendar"), pk=pk)
 
 
+@extend_schema(description=gettext_lazy("One review: its agenda, participants, notes, decisions and action items."))
 class ReviewDetailView(APIView):
-    """One review: its agenda, participants, notes, decisions and action items."""
-
     @extend_schema(responses={200: ReviewDetailSerializer, 404: ERRORS[404]})
     def get(self, request, pk: int):
         review = _review(pk)
@@ -112,9 +112,10 @@ def _require_writer(request, review: Review) -> None:
         raise PermissionDenied(_("Only the review's participants and the managers of both teams may write."))
 
 
+@extend_schema(
+    description=gettext_lazy("Record a decision of the meeting, optionally proposing one change of the SLA.")
+)
 class ReviewDecisionCreateView(APIView):
-    """Record a decision of the meeting, optionally proposing one change of the SLA."""
-
     @extend_schema(request=DecisionInputSerializer, responses={201: DecisionOutputSerializer, **ERRORS})
     def post(self, request, pk: int):
         review = _review(pk)
@@ -126,9 +127,12 @@ class ReviewDecisionCreateView(APIView):
         return Response(DecisionOutputSerializer(services.decision_data(decision)).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(
+    description=gettext_lazy(
+        "Assign an action item: it becomes a follow-up of its owner (My follow-ups, calendar, alerts)."
+    )
+)
 class ReviewActionItemCreateView(APIView):
-    """Assign an action item: it becomes a follow-up of its owner (My follow-ups, calendar, alerts)."""
-
     @extend_schema(request=ActionItemInputSerializer, responses={201: ActionItemOutputSerializer, **ERRORS})
     def post(self, request, pk: int):
         review = _review(pk)

@@ -71,8 +71,10 @@ class GoalSerializer(serializers.ModelSerializer):
 @extend_schema_field(
     {
         "type": "object",
-        "description": "First-contact delay per maturity category, in business hours: keys `1`, `2`, `3`, values "
-        'numbers, e.g. `{"1": 2, "3": 24}`. A category not listed uses `hours`.',
+        "description": _(
+            "First-contact delay per maturity category, in business hours: keys `1`, `2`, `3`, values "
+            'numbers, e.g. `{"1": 2, "3": 24}`. A category not listed uses `hours`.'
+        ),
         "propertyNames": {"enum": ["1", "2", "3"]},
         "additionalProperties": {"type": "number", "minimum": 0},
         "example": {"1": 2, "3": 24},
@@ -91,10 +93,10 @@ class CommitmentSerializer(serializers.ModelSerializer):
         model = Commitment
         fields = ["key", "side", "unit", "target", "hours", "attempts", "days", "category_hours"]
         extra_kwargs = {
-            "target": {"help_text": "In the commitment's unit: a percentage 0–100, a count, or an amount."},
-            "hours": {"help_text": "Delay in business hours (handoff response, first contact)."},
-            "attempts": {"help_text": "Contact attempts required (contact_attempts)."},
-            "days": {"help_text": "Within how many business days (contact_attempts)."},
+            "target": {"help_text": _("In the commitment's unit: a percentage 0–100, a count, or an amount.")},
+            "hours": {"help_text": _("Delay in business hours (handoff response, first contact).")},
+            "attempts": {"help_text": _("Contact attempts required (contact_attempts).")},
+            "days": {"help_text": _("Within how many business days (contact_attempts).")},
         }
 
 
@@ -144,13 +146,15 @@ class CalendarSerializer(serializers.ModelSerializer):
         fields = ["time_zone", "country", "subdivision", "hours", "closed_dates"]
         extra_kwargs = {
             "time_zone": {
-                "help_text": "IANA zone of the SLA's clock (months, business hours, dates): e.g. Europe/Paris. "
-                "Default: the server's zone."
+                "help_text": _(
+                    "IANA zone of the SLA's clock (months, business hours, dates): e.g. Europe/Paris. "
+                    "Default: the server's zone."
+                )
             },
             "country": {
-                "help_text": 'ISO 3166 country whose public holidays are closed days. Default "FR"; "" for none.'
+                "help_text": _('ISO 3166 country whose public holidays are closed days. Default "FR"; "" for none.')
             },
-            "subdivision": {"help_text": "Region of the country, for regional holidays (e.g. 57 for Moselle)."},
+            "subdivision": {"help_text": _("Region of the country, for regional holidays (e.g. 57 for Moselle).")},
         }
 
 

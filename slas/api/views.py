@@ -240,9 +240,8 @@ class SLAViewSet(
         return Response(self._reload(draft), status=status.HTTP_201_CREATED)
 
 
+@extend_schema(description=_("Reverse funnel: compute the volumes a revenue target needs; optionally save the plan."))
 class GoalPlanView(APIView):
-    """Reverse funnel: compute the volumes a revenue target needs; optionally save the plan."""
-
     @extend_schema(
         summary=_("Compute a goal plan (reverse funnel)"),
         request=GoalPlanInputSerializer,
