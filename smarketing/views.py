@@ -26,7 +26,7 @@ def _check_broker() -> tuple[bool, str]:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            transport = conn.transport_cls
+            transport = conn.transport.driver_type  # "redis", "filesystem" (not our transport class path)
     except Exception as exc:  # noqa: BLE001
         return False, f"{type(exc).__name__}: {exc}"
     return True, str(transport)
