@@ -14,6 +14,7 @@ from django.utils import formats
 from django.utils.translation import get_language, gettext_lazy, pgettext
 
 from slas.models import CommitmentKey
+from smarketing.numbers import number_text, rounded
 
 # Every status is shown with a word and an icon, never by colour alone.
 STATUS_DISPLAY = {
@@ -76,16 +77,17 @@ def format_value(value, unit: str, currency: str = "EUR") -> str:
         return "—"
     number = Decimal(str(value))
     if unit == "percent":
-        return f"{formats.number_format(number, decimal_pos=_decimals(number), use_l10n=True)}\u00a0%"
+        return f"{number_text(number, _decimals(number))}\u00a0%"
     if unit == "amount":
-        text = formats.number_format(round(number), decimal_pos=0, use_l10n=True, force_grouping=True)
+        text = number_text(number, 0, grouping=True)
         sign = CURRENCY_SIGNS.get(currency or "EUR", currency)
         return f"{sign}{text}" if sign == "$" else f"{text}\u00a0{sign}"
-    return formats.number_format(number, decimal_pos=_decimals(number), use_l10n=True, force_grouping=True)
+    return number_text(number, _decimals(number), grouping=True)
 
 
 def _decimals(number: Decimal) -> int:
-    return 0 if number == number.to_integral_value() else 1
+    """One decimal, none for a figure that is whole once rounded to one (``99.96`` → ``100``)."""
+    return 0 if rounded(number, 1) == rounded(number, 1).to_integral_value() else 1
 
 
 # Abbreviated months as French typography writes them (Django's "N" gives "jan.", "fév.").

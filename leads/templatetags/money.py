@@ -6,8 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils import formats
 from django.utils.translation import get_language
+
+from smarketing.numbers import number_text
 
 register = template.Library()
 
@@ -26,7 +27,7 @@ def money(value, currency: str = "EUR", decimals: int = 2) -> str:
     if value is None or value == "":
         return "–"
     number = Decimal(str(value))
-    text = formats.number_format(number, decimal_pos=int(decimals), use_l10n=True, force_grouping=True)
+    text = number_text(number, int(decimals), grouping=True)
     sign = SIGNS.get(currency or "EUR", currency or "EUR")
     if (get_language() or "en").startswith("fr"):
         return f"{text.replace(' ', NBSP)}{NBSP}{sign}"
