@@ -37,6 +37,17 @@ def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     return max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_COUNT_BELOW), False
 
 
+def branches_in_one_query() -> bool:
+    """Whether ``rows_of_branches`` reads its branches in one ``UNION ALL`` (PostgreSQL) or one
+    query per branch (SQLite, which refuses a ``LIMIT`` inside a compound statement)."""
+    return connection.features.supports_slicing_ordering_in_compound
+
+
+def extra_branch_queries(branches: int) -> int:
+    """The queries ``rows_of_branches`` adds for ``branches`` branches beyond the one UNION."""
+    return 0 if branches_in_one_query() else branches - 1
+
+
 def rows_of_branches(branches: list[QuerySet]) -> list:
     """The rows of several ``ORDER BY … LIMIT`` querysets of one model, in one query where the
     database allows it.
@@ -46,7 +57,7 @@ def rows_of_branches(branches: list[QuerySet]) -> list:
     branches. SQLite refuses a ``LIMIT`` inside a compound statement (``make run``'s database,
     small by nature), so there each branch is its own query. Branch order is kept; callers sort.
     """
-    if len(branches) == 1 or not connection.features.supports_slicing_ordering_in_compound:
+    if len(branches) == 1 or not branches_in_one_query():
         return [row for branch in branches for row in branch]
     return list(branches[0].union(*branches[1:], all=True))
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from reporting.models import Notification, OverdueAlert, ScanWatermark
 from reporting.notifications.overdue import followups_alert_overdue, followups_escalate_overdue
 from slas.models import Profile
+from smarketing.keyset import extra_branch_queries
 from smarketing.models import WebhookDelivery
 from smarketing.webhooks import webhook_subscription_create
 
@@ -28,7 +29,7 @@ LATER = dt.datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # past every escalation de
 
 # The chunk's two branches (late arrivals, the walk) are one UNION ALL on PostgreSQL; SQLite
 # (make run) cannot LIMIT inside a UNION, so there they are two queries (smarketing.keyset).
-SQLITE_BRANCH = 0 if connection.features.supports_slicing_ordering_in_compound else 1
+SQLITE_BRANCH = extra_branch_queries(2)
 
 
 @pytest.fixture
