@@ -401,6 +401,34 @@ class Celery:
         return self.log.read_text(errors="replace")
 
 
+def hand_off_new_lead(stack, email: str) -> tuple[Answer, Answer]:
+    """A new MQL created and handed off to the stack's sales team through the API (each handoff
+    is one ``lead.handed_off`` webhook delivery): the two answers."""
+    created = request(
+        stack.web.base,
+        "POST",
+        "/api/v1/leads/",
+        token=stack.token,
+        data={"email": email, "stage": "mql", "team": stack.team},
+    )
+    handed = request(
+        stack.web.base,
+        "POST",
+        f"/api/v1/leads/{created.body['id']}/handoff/",
+        token=stack.token,
+        data={"team": stack.sales},
+    )
+    return created, handed
+
+
+def deliveries_of(tag: str) -> str:
+    """``FROM … WHERE …`` of the webhook deliveries about the leads whose e-mail starts with ``tag``."""
+    return (
+        "FROM smarketing_webhookdelivery d JOIN leads_lead l ON (d.payload->'data'->>'lead')::int = l.id"
+        f" WHERE l.email LIKE '{tag}-%'"
+    )
+
+
 def upload(base: str, path: str, *, token: str, filename: str, content: str, fields: dict | None = None) -> Answer:
     """A multipart/form-data POST with one file (an import)."""
     boundary = f"chaos{int(time.monotonic() * 1000)}"

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from .harness import Celery, Receiver, SmtpSink, manage, report, request, wait_for
+from .harness import Celery, Receiver, SmtpSink, deliveries_of, hand_off_new_lead, manage, report, wait_for
 
 pytestmark = pytest.mark.chaos
 
@@ -102,26 +102,10 @@ def test_the_webhook_receiver_away_during_a_burst(stack):
     handoffs, errors = 0, 0
     try:
         for index in range(BURST):  # the receiver's port refuses connections meanwhile
-            created = request(
-                stack.web.base,
-                "POST",
-                "/api/v1/leads/",
-                token=stack.token,
-                data={"email": f"{tag}-{index}@example.com", "stage": "mql", "team": stack.team},
-            )
-            handed = request(
-                stack.web.base,
-                "POST",
-                f"/api/v1/leads/{created.body['id']}/handoff/",
-                token=stack.token,
-                data={"team": stack.sales},
-            )
+            created, handed = hand_off_new_lead(stack, f"{tag}-{index}@example.com")
             handoffs += handed.status == 200
             errors += created.status >= 500 or handed.status >= 500
-        ours = (
-            "FROM smarketing_webhookdelivery d JOIN leads_lead l ON (d.payload->'data'->>'lead')::int = l.id"
-            f" WHERE l.email LIKE '{tag}-%'"
-        )
+        ours = deliveries_of(tag)
         refused = f"SELECT count(*) {ours} AND d.attempts > 0 AND d.status = 'pending'"
         wait_for(lambda: stack.sql(refused) == str(BURST), 120, what="every delivery tried and refused")
         time.sleep(AWAY)

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from .harness import Celery, Receiver, manage, report, request, wait_for
+from .harness import Celery, Receiver, deliveries_of, hand_off_new_lead, manage, report, wait_for
 
 pytestmark = pytest.mark.chaos
 
@@ -30,20 +30,7 @@ def test_a_worker_killed_during_a_webhook_burst(stack):
     workers, handoffs = [], 0
     try:
         for index in range(BURST):  # queued while no worker runs: the burst waits in Redis
-            created = request(
-                stack.web.base,
-                "POST",
-                "/api/v1/leads/",
-                token=stack.token,
-                data={"email": f"{tag}-{index}@example.com", "stage": "mql", "team": stack.team},
-            )
-            handed = request(
-                stack.web.base,
-                "POST",
-                f"/api/v1/leads/{created.body['id']}/handoff/",
-                token=stack.token,
-                data={"team": stack.sales},
-            )
+            _created, handed = hand_off_new_lead(stack, f"{tag}-{index}@example.com")
             handoffs += handed.status == 200
         first = Celery(stack.env, "worker", name=f"hook-{uuid.uuid4().hex[:6]}", concurrency=2)
         first.start()
@@ -58,11 +45,7 @@ def test_a_worker_killed_during_a_webhook_burst(stack):
 
         def all_delivered() -> bool:
             manage(stack.env, "shell", "-c", RELAY)
-            pending = stack.sql(
-                "SELECT count(*) FROM smarketing_webhookdelivery d JOIN leads_lead l"  # noqa: S608
-                " ON (d.payload->'data'->>'lead')::int = l.id"
-                f" WHERE l.email LIKE '{tag}-%' AND d.status <> 'delivered'"
-            )
+            pending = stack.sql(f"SELECT count(*) {deliveries_of(tag)} AND d.status <> 'delivered'")
             return pending == "0"
 
         wait_for(all_delivered, 240, interval=5, what="every delivery delivered")
@@ -71,11 +54,7 @@ def test_a_worker_killed_during_a_webhook_burst(stack):
         for worker in workers:
             worker.stop()
         receiver.stop()
-    ids = stack.sql(
-        "SELECT d.payload->>'id' FROM smarketing_webhookdelivery d JOIN leads_lead l"  # noqa: S608
-        " ON (d.payload->'data'->>'lead')::int = l.id"
-        f" WHERE l.email LIKE '{tag}-%'"
-    ).split()
+    ids = stack.sql(f"SELECT d.payload->>'id' {deliveries_of(tag)}").split()
     received = Counter(receiver.ids)
     ours = {i: received[i] for i in ids}
     delivered = sum(1 for count in ours.values() if count)
